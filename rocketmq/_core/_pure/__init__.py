@@ -1,0 +1,1 @@
+"""Pure-Python twins of the Cython modules: same names, signatures and errors."""

@@ -1,0 +1,1 @@
+"""Shared model: protocol codes, flags and config used by every subsystem."""
