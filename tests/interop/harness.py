@@ -1,0 +1,253 @@
+"""Build and run the Java interop programs (tests/interop/java/<module>).
+
+The Java side uses the official ``org.apache.rocketmq:rocketmq-remoting``
+artifact, so interop tests talk to (and are talked to by) the reference wire
+implementation. Interop tests must fail loudly, never skip: every problem with
+the toolchain or the build raises ``RuntimeError``.
+
+Programs of the ``remoting`` module (package ``io.cyrocketmq.interop``):
+
+* ``ClientDriver --addr HOST:PORT --serialize JSON|ROCKETMQ``: contract
+  scenarios against a server, ``OK <name>`` / ``FAIL <name>: <reason>`` lines.
+* ``EchoServer --port N [--serialize JSON|ROCKETMQ]``: a Java server with the
+  same contract; prints ``READY <port>``, exits on SIGTERM or stdin EOF.
+* ``LoadGen --addr HOST:PORT --serialize S --inflight N --seconds S ...``: one
+  JSON line of throughput and latency figures.
+* ``GoldenFrames OUTDIR``: frames encoded by rocketmq-remoting itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import os
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+
+JAVA_DIR = Path(__file__).parent / "java"
+JAVA_PACKAGE = "io.cyrocketmq.interop."
+JAVA_HEAP = "-Xmx256m"
+READY_TIMEOUT = 60.0
+_OUTPUT_TAIL = 6000
+
+_classpaths: dict[str, str] = {}
+
+
+def _tail(text: str, limit: int = _OUTPUT_TAIL) -> str:
+    return text if len(text) <= limit else "...\n" + text[-limit:]
+
+
+def _newest_input_mtime(module_dir: Path) -> float:
+    newest = (module_dir / "pom.xml").stat().st_mtime
+    src = module_dir / "src"
+    if src.is_dir():
+        for path in src.rglob("*"):
+            if path.is_file():
+                newest = max(newest, path.stat().st_mtime)
+    return newest
+
+
+def _is_up_to_date(module_dir: Path) -> bool:
+    classes = module_dir / "target" / "classes"
+    lib = module_dir / "target" / "lib"
+    if not classes.is_dir() or not lib.is_dir() or not any(lib.glob("*.jar")):
+        return False
+    built = min(classes.stat().st_mtime, lib.stat().st_mtime)
+    return built > _newest_input_mtime(module_dir)
+
+
+def _build(module_dir: Path) -> None:
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise RuntimeError(
+            "interop: 'mvn' (Maven) not found on PATH; it is required to build the Java harness"
+        )
+    target = module_dir / "target"
+    # A fresh target/ makes the freshness check (directory mtimes) reliable.
+    shutil.rmtree(target, ignore_errors=True)
+    cmd = [
+        mvn,
+        "-B",
+        "-q",
+        "-f",
+        str(module_dir / "pom.xml"),
+        "package",
+        "dependency:copy-dependencies",
+        "-DoutputDirectory=target/lib",
+        "-DincludeScope=runtime",
+    ]
+    try:
+        proc = subprocess.run(
+            cmd, cwd=module_dir, capture_output=True, text=True, timeout=900, check=False
+        )
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else ""
+        raise RuntimeError(
+            f"interop: Maven build timed out: {' '.join(cmd)}\n{_tail(out)}"
+        ) from exc
+    if proc.returncode != 0:
+        raise RuntimeError(
+            f"interop: Maven build failed (exit {proc.returncode}): {' '.join(cmd)}\n"
+            f"{_tail(proc.stdout + proc.stderr)}"
+        )
+    classes = target / "classes"
+    lib = target / "lib"
+    if not classes.is_dir() or not lib.is_dir():
+        raise RuntimeError(
+            f"interop: Maven build produced no target/classes or target/lib in {module_dir}"
+        )
+    # Stamp both outputs as built now (the build read every input before this point).
+    os.utime(classes)
+    os.utime(lib)
+
+
+def ensure_built(module: str = "remoting") -> str:
+    """Build ``tests/interop/java/<module>`` once and return its classpath.
+
+    The build is skipped when target/classes and target/lib are newer than the
+    pom.xml and every file under src/. A file lock serialises concurrent pytest
+    processes. Raises RuntimeError when Java/Maven are missing or the build fails.
+    """
+    cached = _classpaths.get(module)
+    if cached is not None:
+        return cached
+    if shutil.which("java") is None:
+        raise RuntimeError(
+            "interop: 'java' not found on PATH; a JDK 17+ is required for the interop tests"
+        )
+    module_dir = JAVA_DIR / module
+    if not (module_dir / "pom.xml").is_file():
+        raise RuntimeError(f"interop: no Maven project at {module_dir}")
+    lock_path = module_dir / ".build.lock"
+    with lock_path.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not _is_up_to_date(module_dir):
+                _build(module_dir)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    target = module_dir / "target"
+    classpath = os.pathsep.join([str(target / "classes"), str(target / "lib" / "*")])
+    _classpaths[module] = classpath
+    return classpath
+
+
+def java_command(main: str, *args: str, module: str = "remoting") -> list[str]:
+    """The argv that runs ``io.cyrocketmq.interop.<main>`` with ``args``."""
+    java = shutil.which("java")
+    if java is None:
+        raise RuntimeError("interop: 'java' not found on PATH")
+    return [java, JAVA_HEAP, "-cp", ensure_built(module), JAVA_PACKAGE + main, *args]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def stop_process(proc: asyncio.subprocess.Process) -> None:
+    """Close stdin, SIGTERM, wait; SIGKILL after 5 s. Safe to call twice."""
+    if proc.stdin is not None and not proc.stdin.is_closing():
+        proc.stdin.close()
+        with contextlib.suppress(ConnectionError, BrokenPipeError):
+            await proc.stdin.wait_closed()
+    if proc.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.terminate()
+        try:
+            await asyncio.wait_for(proc.wait(), timeout=5.0)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
+    # Drain what is left so the pipes' transports close cleanly.
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(stream.read(), timeout=5.0)
+
+
+async def start_echo_server(serialize: str = "JSON") -> tuple[asyncio.subprocess.Process, int]:
+    """Start the Java EchoServer on a free port; return (process, port) once READY.
+
+    The server is started with ``--port 0`` so the kernel picks a free port
+    while binding (no window in which another process can take it) and the
+    port is read from its ``READY <port>`` line. It runs until
+    ``stop_process`` (or until its stdin closes). Its stderr is inherited, so
+    pytest captures it and shows it with a failing test.
+    """
+    cmd = java_command("EchoServer", "--port", "0", "--serialize", serialize)
+    proc = await asyncio.create_subprocess_exec(
+        *cmd,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=None,
+    )
+    assert proc.stdout is not None
+    try:
+        line = await asyncio.wait_for(_read_ready(proc.stdout), timeout=READY_TIMEOUT)
+    except BaseException as exc:
+        await stop_process(proc)
+        if isinstance(exc, TimeoutError):
+            raise RuntimeError(
+                f"interop: EchoServer did not print READY within {READY_TIMEOUT:.0f} s"
+            ) from exc
+        raise
+    if line is None:
+        rc = await proc.wait()
+        raise RuntimeError(
+            f"interop: EchoServer exited (code {rc}) before printing READY: {' '.join(cmd)}"
+        )
+    return proc, int(line.split()[1])
+
+
+async def _read_ready(stream: asyncio.StreamReader) -> str | None:
+    while True:
+        raw = await stream.readline()
+        if not raw:
+            return None
+        line = raw.decode("utf-8", errors="replace").strip()
+        if line.startswith("READY "):
+            return line
+
+
+async def run_java(main: str, *args: str, timeout: float = 120) -> tuple[int, str, str]:
+    """Run ``io.cyrocketmq.interop.<main>`` to completion: (returncode, stdout, stderr).
+
+    Raises RuntimeError (after killing the process) when it runs past ``timeout``.
+    """
+    cmd = java_command(main, *args)
+    proc = await asyncio.create_subprocess_exec(
+        *cmd,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout=timeout)
+    except TimeoutError as exc:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        out, err = await proc.communicate()
+        raise RuntimeError(
+            f"interop: {main} timed out after {timeout} s\n"
+            f"stdout:\n{_tail(out.decode(errors='replace'))}\n"
+            f"stderr:\n{_tail(err.decode(errors='replace'))}"
+        ) from exc
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        await proc.wait()
+        raise
+    assert proc.returncode is not None
+    return (
+        proc.returncode,
+        out.decode("utf-8", errors="replace"),
+        err.decode("utf-8", errors="replace"),
+    )
