@@ -1,0 +1,182 @@
+"""CommitLog: the append-only record log every other structure is derived from.
+
+Appends are synchronous (no await inside), so on the event loop each append
+is atomic without a lock: logical queue offsets, physical offsets and store
+timestamps are assigned in append order. Records are encoded by the Cython
+core straight into the mapped segment.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rocketmq._core import message as msgfmt
+from rocketmq.store.mapped_file import MappedFile, is_disk_full
+from rocketmq.store.mapped_file_queue import MappedFileQueue
+from rocketmq.store.status import AppendResult, PutMessageStatus
+
+logger = logging.getLogger("rocketmq.store")
+
+# Room a segment keeps for the end-of-file blank record (int32 size + int32 magic).
+END_FILE_MIN_BLANK_LENGTH = 8
+_TRANSACTION_MASK = 0xC
+
+
+@dataclass
+class MessageToStore:
+    """One message as the broker hands it to the store (MessageExtBrokerInner)."""
+
+    topic: str
+    queue_id: int
+    body: bytes
+    properties: str = ""
+    flag: int = 0
+    sys_flag: int = 0
+    born_timestamp: int = 0
+    born_host: tuple[bytes, int] = (b"\x7f\x00\x00\x01", 0)
+    reconsume_times: int = 0
+    prepared_transaction_offset: int = 0
+
+
+class CommitLog:
+    def __init__(
+        self,
+        directory: Path,
+        file_size: int,
+        store_host: tuple[bytes, int],
+        message_size_max: int,
+    ) -> None:
+        self.queue = MappedFileQueue(directory, file_size)
+        self.store_host = store_host
+        self.message_size_max = message_size_max
+        # (topic, queue_id) -> next logical offset (topicQueueTable upstream).
+        self.queue_offsets: dict[tuple[str, int], int] = {}
+        self.confirm_offset = 0
+
+    @property
+    def max_offset(self) -> int:
+        return self.queue.max_offset
+
+    @property
+    def min_offset(self) -> int:
+        return self.queue.min_offset
+
+    def _writable_file(self, size: int) -> MappedFile:
+        """A segment with room for ``size`` bytes, closing the current one with a blank."""
+        mapped = self.queue.writable_file()
+        if size + END_FILE_MIN_BLANK_LENGTH > mapped.free_space:
+            msgfmt.encode_blank(mapped.map, mapped.wrote, mapped.free_space)
+            mapped.wrote = mapped.file_size
+            mapped = self.queue.writable_file()
+        return mapped
+
+    def append(self, messages: list[MessageToStore]) -> AppendResult:
+        """Append one message, or a batch of the same topic and queue, contiguously.
+
+        Returns a status, never raises for expected failures: an oversized body
+        gives MESSAGE_ILLEGAL, a full disk CREATE_MAPPED_FILE_FAILED.
+        """
+        encoded = []
+        total = 0
+        store_v6 = len(self.store_host[0]) == 16
+        for message in messages:
+            if len(message.body) > self.message_size_max:
+                return AppendResult(PutMessageStatus.MESSAGE_ILLEGAL)
+            topic = message.topic.encode("utf-8")
+            properties = message.properties.encode("utf-8")
+            if properties and not properties.endswith(b"\x02"):
+                # Recovery relies on the trailing separator to spot a torn tail.
+                properties += b"\x02"
+            if len(properties) > msgfmt.MAX_PROPERTIES_SIZE:
+                return AppendResult(PutMessageStatus.PROPERTIES_SIZE_EXCEEDED)
+            sys_flag = message.sys_flag | (msgfmt.STOREHOST_V6 if store_v6 else 0)
+            if len(message.born_host[0]) == 16:
+                sys_flag |= msgfmt.BORNHOST_V6
+            size = msgfmt.record_size(
+                len(message.body),
+                len(topic),
+                len(properties),
+                bool(sys_flag & msgfmt.BORNHOST_V6),
+                store_v6,
+                len(topic) > 127,
+            )
+            encoded.append((message, topic, properties, sys_flag, size))
+            total += size
+        if total + END_FILE_MIN_BLANK_LENGTH > self.queue.file_size:
+            return AppendResult(PutMessageStatus.MESSAGE_ILLEGAL)
+        try:
+            mapped = self._writable_file(total)
+        except OSError as exc:
+            logger.error("create mapped file failed: %s", exc)
+            status = PutMessageStatus.CREATE_MAPPED_FILE_FAILED
+            if is_disk_full(exc):
+                status = PutMessageStatus.SERVICE_NOT_AVAILABLE
+            return AppendResult(status)
+
+        store_timestamp = int(time.time() * 1000)
+        physical_offset = mapped.file_from_offset + mapped.wrote
+        result = AppendResult(
+            PutMessageStatus.PUT_OK,
+            physical_offset=physical_offset,
+            size=total,
+            message_count=len(messages),
+            store_timestamp=store_timestamp,
+        )
+        first = True
+        for message, topic, properties, sys_flag, _size in encoded:
+            key = (message.topic, message.queue_id)
+            queue_offset = self.queue_offsets.get(key, 0)
+            transaction = sys_flag & _TRANSACTION_MASK
+            # Prepared and rollback records never reach a ConsumeQueue.
+            counted = transaction in (0, msgfmt.TRANSACTION_COMMIT_TYPE)
+            if not counted:
+                queue_offset = 0
+            position = mapped.wrote
+            written = msgfmt.encode_record(
+                mapped.map,
+                position,
+                queue_id=message.queue_id,
+                flag=message.flag,
+                queue_offset=queue_offset,
+                physical_offset=mapped.file_from_offset + position,
+                sys_flag=sys_flag,
+                born_timestamp=message.born_timestamp,
+                born_host=message.born_host,
+                store_timestamp=store_timestamp,
+                store_host=self.store_host,
+                reconsume_times=message.reconsume_times,
+                prepared_transaction_offset=message.prepared_transaction_offset,
+                body=message.body,
+                topic=topic,
+                properties=properties,
+            )
+            result.msg_ids.append(
+                msgfmt.offset_msg_id(self.store_host, mapped.file_from_offset + position)
+            )
+            if first:
+                result.queue_offset = queue_offset
+                first = False
+            mapped.wrote = position + written
+            if counted:
+                self.queue_offsets[key] = queue_offset + 1
+        mapped.store_timestamp = store_timestamp
+        return result
+
+    def read(self, offset: int, size: int) -> memoryview | None:
+        """Bytes at ``offset`` (a view into the mapping) or None outside the log."""
+        mapped = self.queue.find(offset)
+        if mapped is None:
+            return None
+        position = offset - mapped.file_from_offset
+        if position + size > mapped.wrote:
+            return None
+        return mapped.view(position, size)
+
+    def flush(self, least_pages: int = 0) -> int:
+        return self.queue.flush(least_pages)
+
+    def close(self) -> None:
+        self.queue.close()

@@ -1,0 +1,97 @@
+"""MessageStoreConfig: the store's settings, upstream keys mapped at the file boundary."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+ASYNC_FLUSH = "ASYNC_FLUSH"
+SYNC_FLUSH = "SYNC_FLUSH"
+
+
+@dataclass(frozen=True)
+class MessageStoreConfig:
+    store_path_root_dir: Path = Path.home() / "store"
+    commit_log_file_size: int = 1024 * 1024 * 1024  # mappedFileSizeCommitLog
+    consume_queue_units_per_file: int = 300_000  # mappedFileSizeConsumeQueue / 20
+    index_slot_count: int = 5_000_000  # maxHashSlotNum
+    index_entry_count: int = 20_000_000  # maxIndexNum
+    message_size_max: int = 4 * 1024 * 1024  # maxMessageSize
+    flush_disk_type: str = ASYNC_FLUSH
+    flush_interval_commit_log_ms: int = 500
+    flush_commit_log_least_pages: int = 4
+    flush_commit_log_thorough_interval_ms: int = 10_000
+    flush_interval_consume_queue_ms: int = 1000
+    flush_consume_queue_least_pages: int = 2
+    sync_flush_timeout_ms: int = 5000
+    check_crc_on_recover: bool = True
+    file_reserved_time_hours: float = 72
+    delete_when: str = "04"  # hours of day, ";"-separated
+    disk_max_used_space_ratio_percent: int = 75
+    # Above this the store refuses writes (upstream diskSpaceCleanForciblyRatio is 85).
+    disk_space_warning_level_ratio_percent: int = 90
+    clean_resource_interval_ms: int = 10_000
+    destroy_mapped_file_interval_forcibly_ms: int = 120_000
+    delete_commit_log_files_interval_ms: int = 100
+    message_index_enable: bool = True
+    message_index_safe: bool = False
+    warm_mapped_file_enable: bool = False
+
+
+# broker.conf key -> (field, parser). Only keys we honour; the rest are ignored upstream-style.
+def _bool(text: str) -> bool:
+    return text.strip().lower() == "true"
+
+
+def _percent(text: str) -> int:
+    return int(text.strip())
+
+
+UPSTREAM_KEYS: dict[str, tuple[str, type | object]] = {
+    "storePathRootDir": ("store_path_root_dir", Path),
+    "mappedFileSizeCommitLog": ("commit_log_file_size", int),
+    "mapedFileSizeCommitLog": ("commit_log_file_size", int),  # 4.x spelling
+    "maxHashSlotNum": ("index_slot_count", int),
+    "maxIndexNum": ("index_entry_count", int),
+    "maxMessageSize": ("message_size_max", int),
+    "flushDiskType": ("flush_disk_type", str),
+    "flushIntervalCommitLog": ("flush_interval_commit_log_ms", int),
+    "flushCommitLogLeastPages": ("flush_commit_log_least_pages", int),
+    "flushCommitLogThoroughInterval": ("flush_commit_log_thorough_interval_ms", int),
+    "flushIntervalConsumeQueue": ("flush_interval_consume_queue_ms", int),
+    "flushConsumeQueueLeastPages": ("flush_consume_queue_least_pages", int),
+    "syncFlushTimeout": ("sync_flush_timeout_ms", int),
+    "checkCRCOnRecover": ("check_crc_on_recover", _bool),
+    "fileReservedTime": ("file_reserved_time_hours", float),
+    "deleteWhen": ("delete_when", str),
+    "diskMaxUsedSpaceRatio": ("disk_max_used_space_ratio_percent", _percent),
+    "cleanResourceInterval": ("clean_resource_interval_ms", int),
+    "destroyMapedFileIntervalForcibly": ("destroy_mapped_file_interval_forcibly_ms", int),
+    "deleteCommitLogFilesInterval": ("delete_commit_log_files_interval_ms", int),
+    "messageIndexEnable": ("message_index_enable", _bool),
+    "messageIndexSafe": ("message_index_safe", _bool),
+    "warmMapedFileEnable": ("warm_mapped_file_enable", _bool),
+}
+
+
+def store_config_from_properties(
+    properties: dict[str, str], base: MessageStoreConfig | None = None
+) -> MessageStoreConfig:
+    """Apply upstream camelCase keys (broker.conf) over ``base``; unknown keys are ignored."""
+    changes = {}
+    for key, raw in properties.items():
+        mapped = UPSTREAM_KEYS.get(key)
+        if mapped is not None:
+            field, parse = mapped
+            changes[field] = parse(raw.strip())  # type: ignore[operator]
+    if "mappedFileSizeConsumeQueue" in properties:
+        changes["consume_queue_units_per_file"] = (
+            int(properties["mappedFileSizeConsumeQueue"]) // 20
+        )
+    config = dataclasses.replace(base or MessageStoreConfig(), **changes)
+    if config.flush_disk_type not in (ASYNC_FLUSH, SYNC_FLUSH):
+        raise ValueError(
+            f"flushDiskType must be ASYNC_FLUSH or SYNC_FLUSH: {config.flush_disk_type}"
+        )
+    return config

@@ -1,0 +1,164 @@
+"""Flush services: durability of the CommitLog, ConsumeQueues, index and checkpoint.
+
+fdatasync runs in a worker thread so the event loop keeps serving; the
+decision what to flush and the bookkeeping after it stay on the loop.
+
+ASYNC_FLUSH: every ``flush_interval_commit_log_ms`` when at least
+``flush_commit_log_least_pages`` pages are dirty, and thoroughly every
+``flush_commit_log_thorough_interval_ms``.
+SYNC_FLUSH: group commit. Each writer registers the offset it needs; one
+fdatasync covers every waiter up to the flushed position. A waiter not
+covered within ``sync_flush_timeout_ms`` gets False (FLUSH_DISK_TIMEOUT).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from typing import TYPE_CHECKING
+
+from rocketmq.store.config import SYNC_FLUSH
+from rocketmq.store.mapped_file import MappedFile
+
+if TYPE_CHECKING:
+    from rocketmq.store.message_store import MessageStore
+
+logger = logging.getLogger("rocketmq.store")
+
+
+def _sync_all(fds: list[int]) -> None:
+    for fd in fds:
+        os.fdatasync(fd)
+
+
+async def flush_plan_off_loop(plan: list[tuple[MappedFile, int]]) -> None:
+    """Sync the planned segments in a thread, then record the new positions."""
+    if not plan:
+        return
+    try:
+        await asyncio.get_running_loop().run_in_executor(
+            None, _sync_all, [mapped.fd for mapped, _target in plan]
+        )
+        for mapped, target in plan:
+            mapped.mark_flushed(target)
+    finally:
+        for mapped, _target in plan:
+            mapped.release()
+
+
+class FlushService:
+    def __init__(self, store: MessageStore) -> None:
+        self.store = store
+        self.config = store.config
+        self._tasks: list[asyncio.Task] = []
+        self._waiters: list[tuple[int, asyncio.Future]] = []  # (offset, future), SYNC_FLUSH
+        self._wake = asyncio.Event()
+
+    @property
+    def sync(self) -> bool:
+        return self.config.flush_disk_type == SYNC_FLUSH
+
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self.sync:
+            self._tasks.append(loop.create_task(self._group_commit_loop()))
+        else:
+            self._tasks.append(loop.create_task(self._commit_log_loop()))
+        self._tasks.append(loop.create_task(self._logics_loop()))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        for _offset, waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_result(False)
+        self._waiters = []
+
+    # -- SYNC_FLUSH -------------------------------------------------------------------------
+
+    async def wait_flushed(self, offset: int) -> bool:
+        """True once the CommitLog is durable up to ``offset``; False on timeout."""
+        commit_log = self.store.commit_log
+        if commit_log.queue.flushed_offset >= offset:
+            return True
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append((offset, waiter))
+        self._wake.set()
+        try:
+            async with asyncio.timeout(self.config.sync_flush_timeout_ms / 1000):
+                return await waiter
+        except TimeoutError:
+            logger.warning("do group commit, wait for flush failed, offset %d", offset)
+            return False
+
+    async def _group_commit_loop(self) -> None:
+        commit_log = self.store.commit_log
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            await flush_plan_off_loop(commit_log.queue.flush_plan())
+            self._checkpoint_physic()
+            flushed = commit_log.queue.flushed_offset
+            pending = []
+            for offset, waiter in self._waiters:
+                if waiter.done():
+                    continue
+                if offset <= flushed:
+                    waiter.set_result(True)
+                else:
+                    pending.append((offset, waiter))
+            self._waiters = pending
+            if pending:
+                self._wake.set()
+
+    # -- ASYNC_FLUSH ------------------------------------------------------------------------
+
+    async def _commit_log_loop(self) -> None:
+        commit_log = self.store.commit_log
+        interval = self.config.flush_interval_commit_log_ms / 1000
+        thorough = self.config.flush_commit_log_thorough_interval_ms / 1000
+        last_thorough = time.monotonic()
+        while True:
+            await asyncio.sleep(interval)
+            least = self.config.flush_commit_log_least_pages
+            now = time.monotonic()
+            if now - last_thorough >= thorough:
+                least = 0
+                last_thorough = now
+            await flush_plan_off_loop(commit_log.queue.flush_plan(least))
+            self._checkpoint_physic()
+
+    def _checkpoint_physic(self) -> None:
+        queue = self.store.commit_log.queue
+        flushed = queue.flushed_offset
+        mapped = queue.find(max(flushed - 1, 0))
+        if mapped is not None and mapped.store_timestamp:
+            self.store.checkpoint.physic_msg_timestamp = mapped.store_timestamp
+
+    # -- ConsumeQueues, index, checkpoint ----------------------------------------------------
+
+    async def _logics_loop(self) -> None:
+        interval = self.config.flush_interval_consume_queue_ms / 1000
+        while True:
+            await asyncio.sleep(interval)
+            await self.flush_logics(self.config.flush_consume_queue_least_pages)
+
+    async def flush_logics(self, least_pages: int = 0) -> None:
+        store = self.store
+        logics_timestamp = store.reput.last_store_timestamp
+        plan = []
+        for queue in store.consume_queues():
+            plan.extend(queue.files.flush_plan(least_pages))
+        await flush_plan_off_loop(plan)
+        if logics_timestamp:
+            store.checkpoint.logics_msg_timestamp = logics_timestamp
+        if store.index is not None and store.index.files:
+            index_timestamp = store.index.end_timestamp
+            fds = store.index.flush_fds()
+            await asyncio.get_running_loop().run_in_executor(None, _sync_all, fds)
+            store.checkpoint.index_msg_timestamp = index_timestamp
+        await asyncio.get_running_loop().run_in_executor(None, store.checkpoint.flush)

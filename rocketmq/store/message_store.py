@@ -1,0 +1,386 @@
+"""MessageStore: the store facade the broker talks to (DefaultMessageStore upstream).
+
+Owns the CommitLog, the ConsumeQueues, the index, the checkpoint, the
+dispatcher and the flush services; runs recovery at start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rocketmq._core import message as msgfmt
+from rocketmq._core import storefmt
+from rocketmq.store.checkpoint import StoreCheckpoint
+from rocketmq.store.commit_log import CommitLog, MessageToStore
+from rocketmq.store.config import SYNC_FLUSH, MessageStoreConfig
+from rocketmq.store.consume_queue import ConsumeQueue
+from rocketmq.store.dispatch import ReputService
+from rocketmq.store.flush import FlushService
+from rocketmq.store.index import IndexService
+from rocketmq.store.mapped_file import MappedFile
+from rocketmq.store.recovery import recover_commit_log
+from rocketmq.store.status import AppendResult, GetMessageStatus, PutMessageStatus
+
+logger = logging.getLogger("rocketmq.store")
+
+# Units examined per pull when a filter skips messages (maxFilterMessageSize / 20).
+FILTER_SCAN_UNITS_MAX = 16000 // storefmt.CQ_UNIT_SIZE
+
+
+@dataclass
+class GetMessageResult:
+    """A pull's outcome. ``segments`` are (segment, position, size) of whole records.
+
+    Each segment is held (kept mapped) until ``release()``; the broker sends
+    the bytes with sendfile or a view, then releases.
+    """
+
+    status: GetMessageStatus
+    next_begin_offset: int = 0
+    min_offset: int = 0
+    max_offset: int = 0
+    segments: list[tuple[MappedFile, int, int]] = field(default_factory=list)
+    message_queue_offsets: list[int] = field(default_factory=list)
+
+    @property
+    def message_count(self) -> int:
+        return len(self.segments)
+
+    @property
+    def total_size(self) -> int:
+        return sum(size for _mapped, _position, size in self.segments)
+
+    def views(self) -> list[memoryview]:
+        return [mapped.view(position, size) for mapped, position, size in self.segments]
+
+    def release(self) -> None:
+        for mapped, _position, _size in self.segments:
+            mapped.release()
+        self.segments = []
+
+
+class MessageStore:
+    def __init__(self, config: MessageStoreConfig, store_host: tuple[bytes, int]) -> None:
+        self.config = config
+        self.root = Path(config.store_path_root_dir)
+        self.commit_log = CommitLog(
+            self.root / "commitlog",
+            config.commit_log_file_size,
+            store_host,
+            config.message_size_max,
+        )
+        self._queues: dict[tuple[str, int], ConsumeQueue] = {}
+        self.index: IndexService | None = None
+        if config.message_index_enable:
+            self.index = IndexService(
+                self.root / "index", config.index_slot_count, config.index_entry_count
+            )
+        self.checkpoint = StoreCheckpoint(self.root / "checkpoint")
+        self.reput = ReputService(self)
+        self.flush_service = FlushService(self)
+        self._reput_scheduled = False
+        self._lock_fd = -1
+        self.running = False
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Load, recover, and start the background services.
+
+        Raises OSError when another process holds the store's lock file.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._lock()
+        abort_file = self.root / "abort"
+        last_exit_ok = not abort_file.exists()
+        self._load()
+        self._recover(last_exit_ok)
+        abort_file.write_text(str(os.getpid()))
+        self.flush_service.start()
+        self.running = True
+        logger.info(
+            "message store started (%s recovery): commitlog [%d, %d), %d consume queues",
+            "normal" if last_exit_ok else "abnormal",
+            self.commit_log.min_offset,
+            self.commit_log.max_offset,
+            len(self._queues),
+        )
+
+    async def shutdown(self) -> None:
+        """Dispatch what is left, flush everything, and mark a clean exit."""
+        if not self.running:
+            return
+        self.running = False
+        await self.flush_service.stop()
+        self.reput.run()
+        await asyncio.get_running_loop().run_in_executor(None, self._flush_all)
+        for queue in self._queues.values():
+            queue.close()
+        if self.index is not None:
+            self.index.close()
+        self.commit_log.close()
+        (self.root / "abort").unlink(missing_ok=True)
+        self._unlock()
+        logger.info("message store shut down cleanly")
+
+    def _flush_all(self) -> None:
+        self.commit_log.flush()
+        for queue in list(self._queues.values()):
+            queue.flush()
+        if self.index is not None:
+            for fd in self.index.flush_fds():
+                os.fdatasync(fd)
+        self.checkpoint.physic_msg_timestamp = max(
+            self.checkpoint.physic_msg_timestamp, self.reput.last_store_timestamp
+        )
+        self.checkpoint.logics_msg_timestamp = max(
+            self.checkpoint.logics_msg_timestamp, self.reput.last_store_timestamp
+        )
+        if self.index is not None and self.index.files:
+            self.checkpoint.index_msg_timestamp = self.index.end_timestamp
+        self.checkpoint.flush()
+
+    def _lock(self) -> None:
+        fd = os.open(self.root / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise OSError(f"lock failed, MQ already started: {self.root}") from None
+        self._lock_fd = fd
+
+    def _unlock(self) -> None:
+        if self._lock_fd >= 0:
+            os.close(self._lock_fd)
+            self._lock_fd = -1
+
+    # -- load and recovery ----------------------------------------------------------------
+
+    def _load(self) -> None:
+        self.commit_log.queue.load()
+        cq_root = self.root / "consumequeue"
+        if cq_root.is_dir():
+            for topic_dir in cq_root.iterdir():
+                if not topic_dir.is_dir():
+                    continue
+                for queue_dir in topic_dir.iterdir():
+                    if queue_dir.name.isdigit():
+                        queue = self.find_consume_queue(topic_dir.name, int(queue_dir.name))
+                        queue.load()
+        if self.index is not None:
+            self.index.load()
+
+    def _recover(self, last_exit_ok: bool) -> None:
+        for queue in self._queues.values():
+            queue.recover()
+        min_timestamp = self.checkpoint.min_timestamp(self.config.message_index_safe)
+        end_offset, walk_start = recover_commit_log(
+            self.commit_log.queue,
+            check_crc=self.config.check_crc_on_recover,
+            normal=last_exit_ok,
+            min_timestamp=min_timestamp,
+        )
+        for queue in self._queues.values():
+            queue.truncate_dirty(end_offset)
+        if self.index is not None:
+            self.index.truncate(end_offset)
+            self.index.indexed_below = min(self.index.indexed_below, end_offset)
+        # A clean exit dispatched everything; after a crash re-dispatch from
+        # the walk start (units already present are skipped).
+        self.reput.reput_from_offset = end_offset if last_exit_ok else walk_start
+        self.reput.run()
+        for (topic, queue_id), queue in self._queues.items():
+            self.commit_log.queue_offsets[(topic, queue_id)] = queue.max_offset
+
+    # -- consume queues -------------------------------------------------------------------
+
+    def find_consume_queue(self, topic: str, queue_id: int) -> ConsumeQueue:
+        key = (topic, queue_id)
+        queue = self._queues.get(key)
+        if queue is None:
+            queue = ConsumeQueue(
+                topic,
+                queue_id,
+                self.root / "consumequeue",
+                self.config.consume_queue_units_per_file,
+            )
+            self._queues[key] = queue
+        return queue
+
+    def consume_queues(self) -> list[ConsumeQueue]:
+        return list(self._queues.values())
+
+    # -- writes -------------------------------------------------------------------------------
+
+    async def put_message(self, message: MessageToStore) -> AppendResult:
+        return await self.put_messages([message])
+
+    async def put_messages(self, messages: list[MessageToStore]) -> AppendResult:
+        """Append one message or a batch (same topic and queue).
+
+        With SYNC_FLUSH waits for durability unless the first message has
+        property WAIT=false; a flush not done in time gives FLUSH_DISK_TIMEOUT
+        (the message is stored).
+        """
+        if not self.running:
+            return AppendResult(PutMessageStatus.SERVICE_NOT_AVAILABLE)
+        result = self.commit_log.append(messages)
+        if result.status is not PutMessageStatus.PUT_OK:
+            return result
+        self._schedule_reput()
+        if self.config.flush_disk_type == SYNC_FLUSH and _wants_wait(messages[0]):
+            if not await self.flush_service.wait_flushed(result.physical_offset + result.size):
+                result.status = PutMessageStatus.FLUSH_DISK_TIMEOUT
+        return result
+
+    def _schedule_reput(self) -> None:
+        if not self._reput_scheduled:
+            self._reput_scheduled = True
+            asyncio.get_running_loop().call_soon(self._reput_now)
+
+    def _reput_now(self) -> None:
+        self._reput_scheduled = False
+        self.reput.run()
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def get_message(
+        self,
+        topic: str,
+        queue_id: int,
+        offset: int,
+        max_msg_nums: int,
+        code_set: set[int] | None = None,
+        max_bytes: int = 256 * 1024,
+    ) -> GetMessageResult:
+        """Select up to ``max_msg_nums`` records from logical ``offset`` on.
+
+        ``code_set`` holds tag hash codes to accept (None: every message).
+        """
+        queue = self._queues.get((topic, queue_id))
+        if queue is None:
+            return GetMessageResult(GetMessageStatus.NO_MATCHED_LOGIC_QUEUE)
+        min_offset, max_offset = queue.min_offset, queue.max_offset
+        result = GetMessageResult(
+            GetMessageStatus.NO_MESSAGE_IN_QUEUE, min_offset=min_offset, max_offset=max_offset
+        )
+        if max_offset == 0:
+            return result
+        if offset < min_offset:
+            result.status = GetMessageStatus.OFFSET_TOO_SMALL
+            result.next_begin_offset = min_offset
+            return result
+        if offset == max_offset:
+            result.status = GetMessageStatus.OFFSET_OVERFLOW_ONE
+            result.next_begin_offset = offset
+            return result
+        if offset > max_offset:
+            result.status = GetMessageStatus.OFFSET_OVERFLOW_BADLY
+            result.next_begin_offset = min_offset if min_offset == 0 else max_offset
+            return result
+
+        window = max(FILTER_SCAN_UNITS_MAX, max_msg_nums)
+        found = queue.units_at(offset, window)
+        if found is None:
+            result.status = GetMessageStatus.OFFSET_FOUND_NULL
+            result.next_begin_offset = offset
+            return result
+        mapped_cq, position, count = found
+        units, scanned, _stop = storefmt.scan_cq(
+            mapped_cq.map,
+            position,
+            count,
+            code_set,
+            max_messages=max(1, max_msg_nums),
+            max_bytes=max_bytes,
+        )
+        result.next_begin_offset = offset + scanned
+        removing = False
+        for commitlog_offset, size, index in units:
+            mapped = self.commit_log.queue.find(commitlog_offset)
+            if mapped is None or not mapped.hold():
+                removing = True
+                continue
+            result.segments.append((mapped, commitlog_offset - mapped.file_from_offset, size))
+            result.message_queue_offsets.append(offset + index)
+        if result.segments:
+            result.status = GetMessageStatus.FOUND
+        elif removing:
+            result.status = GetMessageStatus.MESSAGE_WAS_REMOVING
+        else:
+            result.status = GetMessageStatus.NO_MATCHED_MESSAGE
+        return result
+
+    def get_max_offset_in_queue(self, topic: str, queue_id: int) -> int:
+        queue = self._queues.get((topic, queue_id))
+        return queue.max_offset if queue is not None else 0
+
+    def get_min_offset_in_queue(self, topic: str, queue_id: int) -> int:
+        queue = self._queues.get((topic, queue_id))
+        return queue.min_offset if queue is not None else 0
+
+    def look_message_by_offset(self, commitlog_offset: int) -> msgfmt.MessageRecord | None:
+        """Decode the record at ``commitlog_offset`` (None when absent or invalid)."""
+        mapped = self.commit_log.queue.find(commitlog_offset)
+        if mapped is None:
+            return None
+        position = commitlog_offset - mapped.file_from_offset
+        status, _size = msgfmt.check_record(mapped.map, position, mapped.wrote, False)
+        if status != msgfmt.RECORD_OK:
+            return None
+        return msgfmt.decode_record(mapped.map, position)
+
+    def get_store_time(self, topic: str, queue_id: int, queue_offset: int) -> int | None:
+        """Store timestamp of the message at a logical offset."""
+        queue = self._queues.get((topic, queue_id))
+        if queue is None:
+            return None
+        unit = queue.unit(queue_offset)
+        if unit is None:
+            return None
+        record = self.look_message_by_offset(unit[0])
+        return record.store_timestamp if record is not None else None
+
+    def get_earliest_message_time(self, topic: str, queue_id: int) -> int | None:
+        return self.get_store_time(topic, queue_id, self.get_min_offset_in_queue(topic, queue_id))
+
+    def get_offset_in_queue_by_time(self, topic: str, queue_id: int, timestamp: int) -> int:
+        """First logical offset whose store time is >= ``timestamp`` (binary search).
+
+        Returns the max offset when every message is older, the min offset
+        when every message is newer.
+        """
+        low = self.get_min_offset_in_queue(topic, queue_id)
+        high = self.get_max_offset_in_queue(topic, queue_id)
+        while low < high:
+            middle = (low + high) // 2
+            stored = self.get_store_time(topic, queue_id, middle)
+            if stored is None or stored < timestamp:
+                low = middle + 1
+            else:
+                high = middle
+        return low
+
+    def query_message(
+        self, topic: str, key: str, max_num: int, begin_ms: int, end_ms: int
+    ) -> list[msgfmt.MessageRecord]:
+        """Messages of ``topic`` whose KEYS or UNIQ_KEY equal ``key``, stored in [begin, end]."""
+        if self.index is None:
+            return []
+        records = []
+        for offset in self.index.lookup(f"{topic}#{key}", max_num, begin_ms, end_ms):
+            record = self.look_message_by_offset(offset)
+            if record is None or record.topic != topic:
+                continue
+            if key in record.keys or record.uniq_key == key:
+                records.append(record)
+        return records
+
+
+def _wants_wait(message: MessageToStore) -> bool:
+    return "WAIT\x01false\x02" not in message.properties
