@@ -28,9 +28,13 @@ class MessageStoreConfig:
     check_crc_on_recover: bool = True
     file_reserved_time_hours: float = 72
     delete_when: str = "04"  # hours of day, ";"-separated
+    # Past this usage expired segments go even outside deleteWhen hours.
     disk_max_used_space_ratio_percent: int = 75
-    # Above this the store refuses writes (upstream diskSpaceCleanForciblyRatio is 85).
+    # Past this the oldest segments go even before fileReservedTime.
+    disk_space_clean_forcibly_ratio_percent: int = 85
+    # Past this the store refuses writes until space is freed.
     disk_space_warning_level_ratio_percent: int = 90
+    delete_file_batch_max: int = 10
     clean_resource_interval_ms: int = 10_000
     destroy_mapped_file_interval_forcibly_ms: int = 120_000
     delete_commit_log_files_interval_ms: int = 100
@@ -66,6 +70,9 @@ UPSTREAM_KEYS: dict[str, tuple[str, type | object]] = {
     "fileReservedTime": ("file_reserved_time_hours", float),
     "deleteWhen": ("delete_when", str),
     "diskMaxUsedSpaceRatio": ("disk_max_used_space_ratio_percent", _percent),
+    "diskSpaceCleanForciblyRatio": ("disk_space_clean_forcibly_ratio_percent", _percent),
+    "diskSpaceWarningLevelRatio": ("disk_space_warning_level_ratio_percent", _percent),
+    "deleteFileBatchMax": ("delete_file_batch_max", int),
     "cleanResourceInterval": ("clean_resource_interval_ms", int),
     "destroyMapedFileIntervalForcibly": ("destroy_mapped_file_interval_forcibly_ms", int),
     "deleteCommitLogFilesInterval": ("delete_commit_log_files_interval_ms", int),

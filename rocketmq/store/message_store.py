@@ -16,6 +16,7 @@ from pathlib import Path
 from rocketmq._core import message as msgfmt
 from rocketmq._core import storefmt
 from rocketmq.store.checkpoint import StoreCheckpoint
+from rocketmq.store.cleanup import CleanupService
 from rocketmq.store.commit_log import CommitLog, MessageToStore
 from rocketmq.store.config import SYNC_FLUSH, MessageStoreConfig
 from rocketmq.store.consume_queue import ConsumeQueue
@@ -83,6 +84,8 @@ class MessageStore:
         self.checkpoint = StoreCheckpoint(self.root / "checkpoint")
         self.reput = ReputService(self)
         self.flush_service = FlushService(self)
+        self.cleanup = CleanupService(self)
+        self.disk_full = False  # set by the cleanup service or a failed segment creation
         self._reput_scheduled = False
         self._lock_fd = -1
         self.running = False
@@ -102,6 +105,7 @@ class MessageStore:
         self._recover(last_exit_ok)
         abort_file.write_text(str(os.getpid()))
         self.flush_service.start()
+        self.cleanup.start()
         self.running = True
         logger.info(
             "message store started (%s recovery): commitlog [%d, %d), %d consume queues",
@@ -116,6 +120,7 @@ class MessageStore:
         if not self.running:
             return
         self.running = False
+        await self.cleanup.stop()
         await self.flush_service.stop()
         self.reput.run()
         await asyncio.get_running_loop().run_in_executor(None, self._flush_all)
@@ -194,6 +199,8 @@ class MessageStore:
         # the walk start (units already present are skipped).
         self.reput.reput_from_offset = end_offset if last_exit_ok else walk_start
         self.reput.run()
+        # Units pointing below the oldest CommitLog segment are gone (recoverTopicQueueTable).
+        self.cleanup.clean_logics()
         for (topic, queue_id), queue in self._queues.items():
             self.commit_log.queue_offsets[(topic, queue_id)] = queue.max_offset
 
@@ -227,10 +234,12 @@ class MessageStore:
         property WAIT=false; a flush not done in time gives FLUSH_DISK_TIMEOUT
         (the message is stored).
         """
-        if not self.running:
+        if not self.running or self.disk_full:
             return AppendResult(PutMessageStatus.SERVICE_NOT_AVAILABLE)
         result = self.commit_log.append(messages)
         if result.status is not PutMessageStatus.PUT_OK:
+            if result.status is PutMessageStatus.SERVICE_NOT_AVAILABLE:
+                self.disk_full = True  # no room for a new segment
             return result
         self._schedule_reput()
         if self.config.flush_disk_type == SYNC_FLUSH and _wants_wait(messages[0]):
