@@ -11,7 +11,7 @@ from setuptools import Extension, setup
 DEBUG = os.environ.get("ROCKETMQ_DEBUG") == "1"
 PURE = os.environ.get("ROCKETMQ_PUREPYTHON") == "1"
 
-CORE_MODULES = ["remoting"]
+CORE_MODULES = ["remoting", "headers", "message", "storefmt"]
 
 
 def extensions() -> list:
@@ -39,7 +39,7 @@ def extensions() -> list:
         "linetrace": DEBUG,
         "embedsignature": True,
     }
-    return cythonize(exts, compiler_directives=directives, annotate=DEBUG)
+    return cythonize(exts, compiler_directives=directives, annotate=DEBUG, force=DEBUG)
 
 
 setup(ext_modules=extensions())

@@ -1,5 +1,8 @@
 """Remoting codec, pure-Python twin of rocketmq/_core/remoting.pyx.
 
+Frame splitter and the JSON and ROCKETMQ header codecs; the typed headers of
+the hottest requests are the sibling module ``headers``.
+
 Same names, signatures, defaults and errors as the Cython module; it is the
 oracle of the differential tests and the fallback under ROCKETMQ_PUREPYTHON=1.
 Wire layout: shared/spec/remoting.md §1-§4.
@@ -11,7 +14,7 @@ import json
 import re
 import struct
 
-from rocketmq.errors import FrameError, HeaderError, ProtocolError
+from rocketmq.errors import FrameError, ProtocolError
 
 SERIALIZE_JSON = 0
 SERIALIZE_ROCKETMQ = 1
@@ -35,7 +38,6 @@ _LANGUAGE_CODES = {name: code for code, name in enumerate(LANGUAGE_NAMES)}
 
 _ROCKETMQ_FIXED = 21  # code..flag (13) + remark length (4) + extFields length (4)
 _INT32_MIN, _INT32_MAX = -(1 << 31), (1 << 31) - 1
-_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 _JAVA_INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
@@ -152,14 +154,26 @@ def _json_int(fields: dict, key: str) -> int:
     if isinstance(value, str):
         if not _JAVA_INTEGER.fullmatch(value):
             raise FrameError(f"JSON header field {key!r} is not an integer: {value!r}")
-        value = int(value)
+        # Leading zeros are free, as in Integer.parseInt; int() alone would
+        # raise ValueError past sys.get_int_max_str_digits().
+        digits = value.lstrip("+-").lstrip("0")
+        if len(digits) > 10:
+            raise FrameError(f"JSON header field {key!r} out of int32 range: {value}")
+        value = int(("-" if value[0] == "-" else "") + (digits or "0"))
     if not _INT32_MIN <= value <= _INT32_MAX:
         raise FrameError(f"JSON header field {key!r} out of int32 range: {value}")
     return value
 
 
 def encode_json_header(cmd: RemotingCommand) -> bytes:
-    """Compact JSON, keys in fastjson's alphabetical order, extFields as strings."""
+    """Compact JSON, keys in fastjson's alphabetical order, extFields as strings.
+
+    Raises ProtocolError for an int field outside int32 (the decoder would
+    refuse it) or a non-str key or remark, UnicodeEncodeError for a lone
+    surrogate.
+    """
+    for name in ("code", "flag", "opaque", "version"):
+        _int32(getattr(cmd, name), name)
     parts = [f'{{"code":{int(cmd.code)}']
     if cmd.ext_fields is not None:
         items = []
@@ -177,20 +191,27 @@ def encode_json_header(cmd: RemotingCommand) -> bytes:
     return "".join(parts).encode("utf-8")
 
 
-def _json_str(text: str) -> str:
+def _header_str(text: str) -> str:
+    """``text`` itself; ProtocolError unless it is exactly a str (as the Cython twin)."""
     if type(text) is not str:
         raise ProtocolError(f"header string expected, got {type(text).__name__}")
-    return json.dumps(text, ensure_ascii=False)
+    return text
+
+
+def _json_str(text: str) -> str:
+    return json.dumps(_header_str(text), ensure_ascii=False)
 
 
 def decode_json_header(data: bytes) -> RemotingCommand:
-    """Parse a JSON header; lenient like fastjson (see spec §3)."""
+    """Parse a JSON header; lenient like fastjson (see spec §3). Raises FrameError."""
     try:
         fields = json.loads(bytes(data).decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise FrameError(f"JSON header is not UTF-8: {exc}") from None
-    except ValueError as exc:
+    except ValueError as exc:  # also an integer past sys.get_int_max_str_digits()
         raise FrameError(f"JSON header does not parse: {exc}") from None
+    except RecursionError:
+        raise FrameError("JSON header nests deeper than the recursion limit") from None
     if not isinstance(fields, dict):
         raise FrameError("JSON header is not an object")
     cmd = RemotingCommand(
@@ -217,36 +238,50 @@ def decode_json_header(data: bytes) -> RemotingCommand:
     if ext is not None:
         if not isinstance(ext, dict):
             raise FrameError("JSON header field 'extFields' is not an object")
-        coerced = {}
+        cmd.ext_fields = _coerce_ext(ext)
+    return cmd
+
+
+def _coerce_ext(ext: dict) -> dict:
+    """A decoded extFields with every value as Java reads it (str), nulls dropped."""
+    coerced = {}
+    try:
         for key, value in ext.items():
             text = _ext_value_to_str(value)
             if text is not None:
                 coerced[key] = text
-        cmd.ext_fields = coerced
-    return cmd
+    except RecursionError:
+        # json.dumps of a nested value json.loads just managed to build
+        raise FrameError("JSON header extFields value nests too deeply") from None
+    return coerced
 
 
 # -- ROCKETMQ binary header -------------------------------------------------------
 
 
 def encode_rocketmq_header(cmd: RemotingCommand) -> bytes:
-    """RocketMQSerializable layout; code and version must fit in int16."""
+    """RocketMQSerializable layout; ProtocolError if code or version exceed int16.
+
+    Also ProtocolError for opaque or flag outside int32, a language outside a
+    byte, a non-str key or remark; UnicodeEncodeError for a lone surrogate.
+    """
     if not -32768 <= cmd.code <= 32767:
         raise ProtocolError(f"code {cmd.code} does not fit the ROCKETMQ header (int16)")
     if not -32768 <= cmd.version <= 32767:
         raise ProtocolError(f"version {cmd.version} does not fit the ROCKETMQ header (int16)")
     if not 0 <= cmd.language <= 255:
         raise ProtocolError(f"language {cmd.language} does not fit the ROCKETMQ header")
-    remark = cmd.remark.encode("utf-8") if cmd.remark else b""
+    opaque = _int32(cmd.opaque, "opaque")
+    flag = _int32(cmd.flag, "flag")
+    # "" and None both go out as length 0, which Java reads as null.
+    remark = b"" if cmd.remark is None else _header_str(cmd.remark).encode("utf-8")
     ext = bytearray()
     if cmd.ext_fields:
         for key, value in cmd.ext_fields.items():
             text = _ext_value_to_str(value)
             if text is None:
                 continue
-            if type(key) is not str:
-                raise ProtocolError(f"header string expected, got {type(key).__name__}")
-            key_bytes = key.encode("utf-8")
+            key_bytes = _header_str(key).encode("utf-8")
             if len(key_bytes) > 32767:
                 raise ProtocolError("extFields key longer than 32767 bytes")
             value_bytes = text.encode("utf-8")
@@ -254,15 +289,7 @@ def encode_rocketmq_header(cmd: RemotingCommand) -> bytes:
             ext += struct.pack(">i", len(value_bytes)) + value_bytes
     return b"".join(
         (
-            struct.pack(
-                ">hBhiii",
-                cmd.code,
-                cmd.language,
-                cmd.version,
-                _int32(cmd.opaque, "opaque"),
-                _int32(cmd.flag, "flag"),
-                len(remark),
-            ),
+            struct.pack(">hBhiii", cmd.code, cmd.language, cmd.version, opaque, flag, len(remark)),
             remark,
             struct.pack(">i", len(ext)),
             bytes(ext),
@@ -439,349 +466,3 @@ class FrameDecoder:
             raise
         del buffer[:pos]
         return commands
-
-
-# -- typed headers of the hottest requests (Java FastCodesHeader) -------------------
-
-
-def _require(ext: dict, key: str) -> str:
-    value = ext.get(key)
-    if value is None:
-        raise HeaderError(f"the custom field <{key}> is null")
-    return value
-
-
-def parse_java_int(text: str, key: str = "value") -> int:
-    """Integer.parseInt: optional sign and ASCII digits, int32 range."""
-    return _parse_java_integer(text, key, _INT32_MIN, _INT32_MAX)
-
-
-def parse_java_long(text: str, key: str = "value") -> int:
-    """Long.parseLong: optional sign and ASCII digits, int64 range."""
-    return _parse_java_integer(text, key, _INT64_MIN, _INT64_MAX)
-
-
-def _parse_java_integer(text: str, key: str, low: int, high: int) -> int:
-    if not _JAVA_INTEGER.fullmatch(text):
-        raise HeaderError(f"the custom field <{key}> is not a number: {text!r}")
-    value = int(text)
-    if not low <= value <= high:
-        raise HeaderError(f"the custom field <{key}> is out of range: {text!r}")
-    return value
-
-
-def parse_java_bool(text: str) -> bool:
-    """Boolean.parseBoolean: "true" in any case, everything else false."""
-    return text.lower() == "true"
-
-
-def _opt_int(ext: dict, key: str) -> int | None:
-    value = ext.get(key)
-    return None if value is None else parse_java_int(value, key)
-
-
-def _opt_long(ext: dict, key: str) -> int | None:
-    value = ext.get(key)
-    return None if value is None else parse_java_long(value, key)
-
-
-def _opt_bool(ext: dict, key: str) -> bool | None:
-    value = ext.get(key)
-    return None if value is None else parse_java_bool(value)
-
-
-def _bool_str(value: bool) -> str:
-    return "true" if value else "false"
-
-
-# (python attribute, V1 name, V2 letter, kind); kind: s str, i int, l long, b bool.
-# Required fields are @CFNotNull in SendMessageRequestHeader.java.
-_SEND_FIELDS = (
-    ("producer_group", "producerGroup", "a", "s", True),
-    ("topic", "topic", "b", "s", True),
-    ("default_topic", "defaultTopic", "c", "s", True),
-    ("default_topic_queue_nums", "defaultTopicQueueNums", "d", "i", True),
-    ("queue_id", "queueId", "e", "i", True),
-    ("sys_flag", "sysFlag", "f", "i", True),
-    ("born_timestamp", "bornTimestamp", "g", "l", True),
-    ("flag", "flag", "h", "i", True),
-    ("properties", "properties", "i", "s", False),
-    ("reconsume_times", "reconsumeTimes", "j", "i", False),
-    ("unit_mode", "unitMode", "k", "b", False),
-    ("max_reconsume_times", "maxReconsumeTimes", "l", "i", False),
-    ("batch", "batch", "m", "b", False),
-    ("broker_name", "brokerName", "n", "s", False),
-)
-
-
-class SendMessageRequestHeader:
-    """SEND_MESSAGE (V1 names) / SEND_MESSAGE_V2 and SEND_BATCH_MESSAGE (letters)."""
-
-    __slots__ = tuple(field[0] for field in _SEND_FIELDS)
-
-    def __init__(
-        self,
-        producer_group: str = "",
-        topic: str = "",
-        default_topic: str = "TBW102",
-        default_topic_queue_nums: int = 4,
-        queue_id: int = 0,
-        sys_flag: int = 0,
-        born_timestamp: int = 0,
-        flag: int = 0,
-        properties: str | None = None,
-        reconsume_times: int | None = None,
-        unit_mode: bool | None = None,
-        max_reconsume_times: int | None = None,
-        batch: bool | None = None,
-        broker_name: str | None = None,
-    ) -> None:
-        self.producer_group = producer_group
-        self.topic = topic
-        self.default_topic = default_topic
-        self.default_topic_queue_nums = default_topic_queue_nums
-        self.queue_id = queue_id
-        self.sys_flag = sys_flag
-        self.born_timestamp = born_timestamp
-        self.flag = flag
-        self.properties = properties
-        self.reconsume_times = reconsume_times
-        self.unit_mode = unit_mode
-        self.max_reconsume_times = max_reconsume_times
-        self.batch = batch
-        self.broker_name = broker_name
-
-    @classmethod
-    def from_ext_fields(cls, ext: dict, v2: bool) -> SendMessageRequestHeader:
-        """Raises HeaderError naming the field that is missing or malformed."""
-        self = cls.__new__(cls)
-        index = 2 if v2 else 1
-        for field in _SEND_FIELDS:
-            key = field[index]
-            kind = field[3]
-            if field[4]:
-                text = _require(ext, key)
-            else:
-                text = ext.get(key)
-                if text is None:
-                    setattr(self, field[0], None)
-                    continue
-            if kind == "s":
-                value = text
-            elif kind == "i":
-                value = parse_java_int(text, key)
-            elif kind == "l":
-                value = parse_java_long(text, key)
-            else:
-                value = parse_java_bool(text)
-            setattr(self, field[0], value)
-        return self
-
-    def to_ext_fields(self, v2: bool) -> dict:
-        index = 2 if v2 else 1
-        ext = {}
-        for field in _SEND_FIELDS:
-            value = getattr(self, field[0])
-            if value is None:
-                continue
-            ext[field[index]] = _bool_str(value) if field[3] == "b" else str(value)
-        return ext
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
-        return f"SendMessageRequestHeader({fields})"
-
-
-class SendMessageResponseHeader:
-    """msgId (offsetMsgId, comma-joined for a batch), queueId, queueOffset, transactionId."""
-
-    __slots__ = ("batch_uniq_id", "msg_id", "queue_id", "queue_offset", "transaction_id")
-
-    def __init__(
-        self,
-        msg_id: str = "",
-        queue_id: int = 0,
-        queue_offset: int = 0,
-        transaction_id: str | None = None,
-        batch_uniq_id: str | None = None,
-    ) -> None:
-        self.msg_id = msg_id
-        self.queue_id = queue_id
-        self.queue_offset = queue_offset
-        self.transaction_id = transaction_id
-        self.batch_uniq_id = batch_uniq_id
-
-    @classmethod
-    def from_ext_fields(cls, ext: dict) -> SendMessageResponseHeader:
-        return cls(
-            _require(ext, "msgId"),
-            parse_java_int(_require(ext, "queueId"), "queueId"),
-            parse_java_long(_require(ext, "queueOffset"), "queueOffset"),
-            ext.get("transactionId"),
-            ext.get("batchUniqId"),
-        )
-
-    def to_ext_fields(self) -> dict:
-        ext = {
-            "msgId": self.msg_id,
-            "queueId": str(self.queue_id),
-            "queueOffset": str(self.queue_offset),
-        }
-        if self.transaction_id is not None:
-            ext["transactionId"] = self.transaction_id
-        if self.batch_uniq_id is not None:
-            ext["batchUniqId"] = self.batch_uniq_id
-        return ext
-
-    def __repr__(self) -> str:
-        return (
-            f"SendMessageResponseHeader(msg_id={self.msg_id!r}, queue_id={self.queue_id}, "
-            f"queue_offset={self.queue_offset}, transaction_id={self.transaction_id!r})"
-        )
-
-
-_PULL_FIELDS = (
-    ("consumer_group", "consumerGroup", "s", True),
-    ("topic", "topic", "s", True),
-    ("queue_id", "queueId", "i", True),
-    ("queue_offset", "queueOffset", "l", True),
-    ("max_msg_nums", "maxMsgNums", "i", True),
-    ("sys_flag", "sysFlag", "i", True),
-    ("commit_offset", "commitOffset", "l", True),
-    ("suspend_timeout_millis", "suspendTimeoutMillis", "l", True),
-    ("subscription", "subscription", "s", False),
-    ("sub_version", "subVersion", "l", True),
-    ("expression_type", "expressionType", "s", False),
-    ("max_msg_bytes", "maxMsgBytes", "i", False),
-    ("request_source", "requestSource", "i", False),
-    ("proxy_forward_client_id", "proxyFrowardClientId", "s", False),  # sic, wire name
-)
-
-
-class PullMessageRequestHeader:
-    """PULL_MESSAGE / LITE_PULL_MESSAGE request header."""
-
-    __slots__ = tuple(field[0] for field in _PULL_FIELDS)
-
-    def __init__(
-        self,
-        consumer_group: str = "",
-        topic: str = "",
-        queue_id: int = 0,
-        queue_offset: int = 0,
-        max_msg_nums: int = 32,
-        sys_flag: int = 0,
-        commit_offset: int = 0,
-        suspend_timeout_millis: int = 0,
-        subscription: str | None = None,
-        sub_version: int = 0,
-        expression_type: str | None = None,
-        max_msg_bytes: int | None = None,
-        request_source: int | None = None,
-        proxy_forward_client_id: str | None = None,
-    ) -> None:
-        self.consumer_group = consumer_group
-        self.topic = topic
-        self.queue_id = queue_id
-        self.queue_offset = queue_offset
-        self.max_msg_nums = max_msg_nums
-        self.sys_flag = sys_flag
-        self.commit_offset = commit_offset
-        self.suspend_timeout_millis = suspend_timeout_millis
-        self.subscription = subscription
-        self.sub_version = sub_version
-        self.expression_type = expression_type
-        self.max_msg_bytes = max_msg_bytes
-        self.request_source = request_source
-        self.proxy_forward_client_id = proxy_forward_client_id
-
-    @classmethod
-    def from_ext_fields(cls, ext: dict) -> PullMessageRequestHeader:
-        """Raises HeaderError naming the field that is missing or malformed."""
-        self = cls.__new__(cls)
-        for name, key, kind, required in _PULL_FIELDS:
-            if required:
-                text = _require(ext, key)
-            else:
-                text = ext.get(key)
-                if text is None:
-                    setattr(self, name, None)
-                    continue
-            if kind == "s":
-                value = text
-            elif kind == "i":
-                value = parse_java_int(text, key)
-            else:
-                value = parse_java_long(text, key)
-            setattr(self, name, value)
-        return self
-
-    def to_ext_fields(self) -> dict:
-        ext = {}
-        for name, key, _kind, _required in _PULL_FIELDS:
-            value = getattr(self, name)
-            if value is not None:
-                ext[key] = str(value)
-        return ext
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
-        return f"PullMessageRequestHeader({fields})"
-
-
-_PULL_RESPONSE_FIELDS = (
-    ("suggest_which_broker_id", "suggestWhichBrokerId", True),
-    ("next_begin_offset", "nextBeginOffset", True),
-    ("min_offset", "minOffset", True),
-    ("max_offset", "maxOffset", True),
-    ("offset_delta", "offsetDelta", False),
-    ("topic_sys_flag", "topicSysFlag", False),
-    ("group_sys_flag", "groupSysFlag", False),
-    ("forbidden_type", "forbiddenType", False),
-)
-
-
-class PullMessageResponseHeader:
-    """The four offsets are always present: Java unboxes them, ali-ons stringifies them."""
-
-    __slots__ = tuple(field[0] for field in _PULL_RESPONSE_FIELDS)
-
-    def __init__(
-        self,
-        suggest_which_broker_id: int = 0,
-        next_begin_offset: int = 0,
-        min_offset: int = 0,
-        max_offset: int = 0,
-        offset_delta: int | None = None,
-        topic_sys_flag: int | None = None,
-        group_sys_flag: int | None = None,
-        forbidden_type: int | None = None,
-    ) -> None:
-        self.suggest_which_broker_id = suggest_which_broker_id
-        self.next_begin_offset = next_begin_offset
-        self.min_offset = min_offset
-        self.max_offset = max_offset
-        self.offset_delta = offset_delta
-        self.topic_sys_flag = topic_sys_flag
-        self.group_sys_flag = group_sys_flag
-        self.forbidden_type = forbidden_type
-
-    @classmethod
-    def from_ext_fields(cls, ext: dict) -> PullMessageResponseHeader:
-        self = cls.__new__(cls)
-        for name, key, required in _PULL_RESPONSE_FIELDS:
-            text = _require(ext, key) if required else ext.get(key)
-            setattr(self, name, None if text is None else parse_java_long(text, key))
-        return self
-
-    def to_ext_fields(self) -> dict:
-        ext = {}
-        for name, key, _required in _PULL_RESPONSE_FIELDS:
-            value = getattr(self, name)
-            if value is not None:
-                ext[key] = str(value)
-        return ext
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
-        return f"PullMessageResponseHeader({fields})"
