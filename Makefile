@@ -38,8 +38,10 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check rocketmq tests perf
 
 bench: compile
-	$(PY) -m pytest perf/bench_codec.py --benchmark-only --benchmark-columns=mean,ops
+	$(PY) -m pytest perf/bench_codec.py perf/bench_store_codec.py --benchmark-only \
+		--benchmark-columns=mean,ops
 	$(PY) perf/rpc_roundtrip.py
+	$(PY) perf/store_append.py
 
 clean:
 	rm -rf build $(VENV) rocketmq/_core/*.c rocketmq/_core/*.so rocketmq/_core/*.html
