@@ -206,3 +206,58 @@ async def test_oversized_body_is_refused_without_damage(tmp_path: Path) -> None:
         make_message("T", 0, 3).body,
     ]
     await store.shutdown()
+
+
+async def test_sync_flush_timeout_is_a_status_and_the_message_stays(tmp_path: Path) -> None:
+    config = small_config(tmp_path, flush_disk_type=SYNC_FLUSH, sync_flush_timeout_ms=0)
+    store = MessageStore(config, STORE_HOST)
+    await store.start()
+    result = await store.put_message(make_message("T", 0, 1))
+    assert result.status is PutMessageStatus.FLUSH_DISK_TIMEOUT
+    assert result.status.stored
+    assert [r.body for r in await read_all(store, "T", 0)] == [make_message("T", 0, 1).body]
+    await store.shutdown()
+
+
+async def test_warm_segments_and_upstream_config_keys(tmp_path: Path) -> None:
+    from rocketmq.store.config import store_config_from_properties
+
+    config = store_config_from_properties(
+        {
+            "storePathRootDir": str(tmp_path),
+            "mappedFileSizeCommitLog": "16384",
+            "mappedFileSizeConsumeQueue": "2000",
+            "flushDiskType": "SYNC_FLUSH",
+            "warmMapedFileEnable": "true",
+            "fileReservedTime": "48",
+            "deleteWhen": "04;16",
+        }
+    )
+    assert (config.commit_log_file_size, config.consume_queue_units_per_file) == (16384, 100)
+    assert (config.flush_disk_type, config.file_reserved_time_hours) == (SYNC_FLUSH, 48)
+    store = MessageStore(config, STORE_HOST)
+    await store.start()
+    for n in range(100):
+        assert (await store.put_message(make_message("T", 0, n))).status is PutMessageStatus.PUT_OK
+    assert len(store.commit_log.queue.files) > 1
+    assert len(await read_all(store, "T", 0)) == 100
+    await store.shutdown()
+    with pytest.raises(ValueError, match="flushDiskType"):
+        store_config_from_properties({"flushDiskType": "SOMETIMES"})
+
+
+async def test_a_failed_start_releases_the_lock(tmp_path: Path) -> None:
+    store = MessageStore(small_config(tmp_path), STORE_HOST)
+    await store.start()
+    await store.put_message(make_message("T", 0, 1))
+    await store.shutdown()
+    segment = tmp_path / "commitlog" / f"{0:020d}"
+    with open(segment, "r+b") as file:
+        file.truncate(1000)  # a segment of the wrong size refuses the load
+    broken = MessageStore(small_config(tmp_path), STORE_HOST)
+    with pytest.raises(ValueError, match="not matched"):
+        await broken.start()
+    segment.unlink()
+    again = MessageStore(small_config(tmp_path), STORE_HOST)
+    await again.start()  # the lock was released by the failed start
+    await again.shutdown()

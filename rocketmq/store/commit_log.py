@@ -48,8 +48,10 @@ class CommitLog:
         file_size: int,
         store_host: tuple[bytes, int],
         message_size_max: int,
+        *,
+        warm: bool = False,
     ) -> None:
-        self.queue = MappedFileQueue(directory, file_size)
+        self.queue = MappedFileQueue(directory, file_size, warm=warm)
         self.store_host = store_host
         self.message_size_max = message_size_max
         # (topic, queue_id) -> next logical offset (topicQueueTable upstream).

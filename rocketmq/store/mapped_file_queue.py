@@ -16,9 +16,10 @@ logger = logging.getLogger("rocketmq.store")
 
 
 class MappedFileQueue:
-    def __init__(self, directory: Path, file_size: int) -> None:
+    def __init__(self, directory: Path, file_size: int, *, warm: bool = False) -> None:
         self.directory = Path(directory)
         self.file_size = file_size
+        self.warm = warm  # fault new segments in ahead of writes (warmMapedFileEnable)
         self.files: list[MappedFile] = []
 
     # -- loading and creation ----------------------------------------------------------
@@ -53,6 +54,8 @@ class MappedFileQueue:
         mapped = MappedFile(
             self.directory / offset_to_file_name(start_offset), self.file_size, create=True
         )
+        if self.warm:
+            mapped.warm_up()
         self.files.append(mapped)
         return mapped
 

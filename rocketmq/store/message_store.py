@@ -10,6 +10,7 @@ import asyncio
 import fcntl
 import logging
 import os
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,13 @@ from rocketmq.store.recovery import recover_commit_log
 from rocketmq.store.status import AppendResult, GetMessageStatus, PutMessageStatus
 
 logger = logging.getLogger("rocketmq.store")
+
+# Java's DefaultMessageStore locks byte 0 of the lock file with FileChannel.tryLock,
+# a POSIX record lock that flock() never conflicts with. An open-file-description
+# lock on that byte conflicts with it and, like flock, belongs to our descriptor (a
+# second store in this process is refused too). flock where OFD locks are missing.
+_OFD_SETLK = getattr(fcntl, "F_OFD_SETLK", None)
+_LOCK_FIRST_BYTE = struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, 0, 1, 0)  # struct flock
 
 # Units examined per pull when a filter skips messages (maxFilterMessageSize / 20).
 FILTER_SCAN_UNITS_MAX = 16000 // storefmt.CQ_UNIT_SIZE
@@ -74,6 +82,7 @@ class MessageStore:
             config.commit_log_file_size,
             store_host,
             config.message_size_max,
+            warm=config.warm_mapped_file_enable,
         )
         self._queues: dict[tuple[str, int], ConsumeQueue] = {}
         self.index: IndexService | None = None
@@ -101,8 +110,13 @@ class MessageStore:
         self._lock()
         abort_file = self.root / "abort"
         last_exit_ok = not abort_file.exists()
-        self._load()
-        self._recover(last_exit_ok)
+        try:
+            self._load()
+            self._recover(last_exit_ok)
+        except BaseException:
+            self._close_files()
+            self._unlock()
+            raise
         abort_file.write_text(str(os.getpid()))
         self.flush_service.start()
         self.cleanup.start()
@@ -124,14 +138,17 @@ class MessageStore:
         await self.flush_service.stop()
         self.reput.run()
         await asyncio.get_running_loop().run_in_executor(None, self._flush_all)
+        self._close_files()
+        (self.root / "abort").unlink(missing_ok=True)
+        self._unlock()
+        logger.info("message store shut down cleanly")
+
+    def _close_files(self) -> None:
         for queue in self._queues.values():
             queue.close()
         if self.index is not None:
             self.index.close()
         self.commit_log.close()
-        (self.root / "abort").unlink(missing_ok=True)
-        self._unlock()
-        logger.info("message store shut down cleanly")
 
     def _flush_all(self) -> None:
         self.commit_log.flush()
@@ -153,7 +170,10 @@ class MessageStore:
     def _lock(self) -> None:
         fd = os.open(self.root / "lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if _OFD_SETLK is not None:
+                fcntl.fcntl(fd, _OFD_SETLK, _LOCK_FIRST_BYTE)
+            else:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             os.close(fd)
             raise OSError(f"lock failed, MQ already started: {self.root}") from None
