@@ -56,7 +56,6 @@ class CommitLog:
         self.message_size_max = message_size_max
         # (topic, queue_id) -> next logical offset (topicQueueTable upstream).
         self.queue_offsets: dict[tuple[str, int], int] = {}
-        self.confirm_offset = 0
 
     @property
     def max_offset(self) -> int:

@@ -146,9 +146,6 @@ class MappedFile:
         """Fault the mapping in ahead of writes (warmMapedFileEnable)."""
         self.map.madvise(mmap.MADV_WILLNEED)
 
-    def advise_sequential(self) -> None:
-        self.map.madvise(mmap.MADV_SEQUENTIAL)
-
     def zero_from(self, position: int) -> None:
         """Zero every non-zero byte from ``position`` to the end of the file.
 

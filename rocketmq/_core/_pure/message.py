@@ -20,6 +20,14 @@ import operator
 import struct
 import zlib
 
+from rocketmq._core._pure._args import (
+    _INT32_MAX,
+    _INT32_MIN,
+    _INT64_MAX,
+    _INT64_MIN,
+    _byte_view,
+    _index,
+)
 from rocketmq._core._pure.storefmt import java_string_hash as _java_string_hash
 from rocketmq.errors import ProtocolError
 
@@ -54,8 +62,6 @@ RECORD_END = 3
 # Records one scan_records call returns at most unless told otherwise.
 SCAN_MAX_RECORDS = 4096
 
-_INT32_MIN, _INT32_MAX = -(1 << 31), (1 << 31) - 1
-_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 _BORN_TIMESTAMP_END = 48  # the fixed part ends after BORNTIMESTAMP
 _MIN_HEADER = 40  # enough to read SYSFLAG
 
@@ -77,21 +83,6 @@ _REASONS = {
     "length": "field lengths disagree with TOTALSIZE",
     "crc": "body CRC mismatch",
 }
-
-
-def _index(value: object, name: str, low: int, high: int) -> int:
-    """An integer argument, as Cython's C conversion would accept it."""
-    number = operator.index(value)
-    if not low <= number <= high:
-        raise OverflowError(f"{name} out of range: {number}")
-    return number
-
-
-def _byte_view(obj: object) -> memoryview:
-    view = memoryview(obj)
-    if view.ndim != 1 or view.format != "B":
-        view = view.cast("B")
-    return view
 
 
 def _range_args(view: memoryview, position: object, limit: object) -> tuple[int, int]:

@@ -14,27 +14,19 @@ import operator
 import struct
 import sys
 
+from rocketmq._core._pure._args import (
+    _INT32_MAX,
+    _INT32_MIN,
+    _INT64_MAX,
+    _INT64_MIN,
+    _byte_view,
+    _index,
+)
 from rocketmq.errors import ProtocolError
 
-_INT32_MIN, _INT32_MAX = -(1 << 31), (1 << 31) - 1
-_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 _UTF16_NATIVE = "utf-16-le" if sys.byteorder == "little" else "utf-16-be"
 
 # -- Java String.hashCode ---------------------------------------------------------
-
-
-def _index(value: object, name: str, low: int, high: int) -> int:
-    number = operator.index(value)
-    if not low <= number <= high:
-        raise OverflowError(f"{name} out of range: {number}")
-    return number
-
-
-def _byte_view(obj: object) -> memoryview:
-    view = memoryview(obj)
-    if view.ndim != 1 or view.format != "B":
-        view = view.cast("B")
-    return view
 
 
 def java_string_hash(text) -> int:
