@@ -10,14 +10,10 @@ the cython/pure ratio of each workload. pytest-benchmark's JSON output
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 
-import rocketmq._core as core
+from perf.twins import TWINS, RateTable, load
 
-TWINS = ("pure", "cython")
-PACKAGES = {"pure": "rocketmq._core._pure", "cython": "rocketmq._core"}
 BATCH_FRAMES = 64
 
 # SEND_MESSAGE_V2 as the 5.x Java producer fills it (SendMessageRequestHeaderV2).
@@ -53,15 +49,7 @@ PULL_EXT = {
 }
 BODY = bytes(range(256)) * 4  # 1 KiB
 
-_frames_per_second: dict[tuple[str, str], float] = {}
-
-
-def load(twin: str, name: str):
-    chosen = getattr(core, name)  # importing the extension rebinds the switch's name
-    try:
-        return importlib.import_module(f"{PACKAGES[twin]}.{name}")
-    finally:
-        setattr(core, name, chosen)
+RATES = RateTable("frames per second")
 
 
 @pytest.fixture(params=TWINS)
@@ -72,27 +60,13 @@ def codec(request):
 
 @pytest.fixture(scope="module", autouse=True)
 def report(request):
-    """Print frames per second and the cython/pure ratio once the module is done."""
+    """Print the rates and the cython/pure ratios once the module is done."""
     yield
-    plugins = request.config.pluginmanager
-    reporter = plugins.getplugin("terminalreporter")
-    capture = plugins.getplugin("capturemanager")
-    if reporter is None or capture is None or not _frames_per_second:
-        return
-    with capture.global_and_fixture_disabled():
-        reporter.write_line("")
-        reporter.write_line(f"{'frames per second':<34}{'pure':>14}{'cython':>14}{'ratio':>9}")
-        for workload in dict.fromkeys(name for name, _ in _frames_per_second):
-            pure = _frames_per_second.get((workload, "pure"))
-            fast = _frames_per_second.get((workload, "cython"))
-            ratio = f"{fast / pure:8.1f}x" if pure and fast else "      n/a"
-            reporter.write_line(f"{workload:<34}{pure or 0:>14,.0f}{fast or 0:>14,.0f}{ratio}")
+    RATES.print(request)
 
 
-def record(benchmark, workload: str, twin: str, frames_per_call: int) -> None:
-    rate = frames_per_call / benchmark.stats.stats.mean
-    benchmark.extra_info["frames_per_second"] = rate
-    _frames_per_second[(workload, twin)] = rate
+def record(benchmark, workload: str, twin: str, count: int) -> None:
+    RATES.record(benchmark, workload, twin, count)
 
 
 def send_request(module, serialize_type: int):

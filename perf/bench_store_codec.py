@@ -10,14 +10,10 @@ the cython/pure ratio of each workload. pytest-benchmark's JSON output
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 
-import rocketmq._core as core
+from perf.twins import TWINS, RateTable, load
 
-TWINS = ("pure", "cython")
-PACKAGES = {"pure": "rocketmq._core._pure", "cython": "rocketmq._core"}
 RECORDS_PER_SCAN = 10_000
 UNITS_PER_SCAN = 100_000
 UNLIMITED = 1 << 40
@@ -27,19 +23,7 @@ PROPERTIES = (
     b"\x02WAIT\x01true\x02CLUSTER\x01DefaultCluster\x02"
 )
 
-_items_per_second: dict[tuple[str, str], float] = {}
-
-
-def load(twin: str, name: str):
-    missing = object()
-    chosen = getattr(core, name, missing)  # importing the extension rebinds the switch's name
-    try:
-        return importlib.import_module(f"{PACKAGES[twin]}.{name}")
-    finally:
-        if chosen is missing:
-            vars(core).pop(name, None)
-        else:
-            setattr(core, name, chosen)
+RATES = RateTable("items per second")
 
 
 @pytest.fixture(params=TWINS)
@@ -49,27 +33,13 @@ def twin(request):
 
 @pytest.fixture(scope="module", autouse=True)
 def report(request):
-    """Print items per second and the cython/pure ratio once the module is done."""
+    """Print the rates and the cython/pure ratios once the module is done."""
     yield
-    plugins = request.config.pluginmanager
-    reporter = plugins.getplugin("terminalreporter")
-    capture = plugins.getplugin("capturemanager")
-    if reporter is None or capture is None or not _items_per_second:
-        return
-    with capture.global_and_fixture_disabled():
-        reporter.write_line("")
-        reporter.write_line(f"{'items per second':<40}{'pure':>14}{'cython':>14}{'ratio':>9}")
-        for workload in dict.fromkeys(name for name, _ in _items_per_second):
-            pure = _items_per_second.get((workload, "pure"))
-            fast = _items_per_second.get((workload, "cython"))
-            ratio = f"{fast / pure:8.1f}x" if pure and fast else "      n/a"
-            reporter.write_line(f"{workload:<40}{pure or 0:>14,.0f}{fast or 0:>14,.0f}{ratio}")
+    RATES.print(request)
 
 
-def record_rate(benchmark, workload: str, twin: str, items_per_call: int) -> None:
-    rate = items_per_call / benchmark.stats.stats.mean
-    benchmark.extra_info["items_per_second"] = rate
-    _items_per_second[(workload, twin)] = rate
+def record_rate(benchmark, workload: str, twin: str, count: int) -> None:
+    RATES.record(benchmark, workload, twin, count)
 
 
 def fields(body_size: int, queue_offset: int = 0) -> dict:
