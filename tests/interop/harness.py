@@ -14,6 +14,8 @@ Programs of the ``remoting`` module (package ``io.cyrocketmq.interop``):
 * ``LoadGen --addr HOST:PORT --serialize S --inflight N --seconds S ...``: one
   JSON line of throughput and latency figures.
 * ``GoldenFrames OUTDIR``: frames encoded by rocketmq-remoting itself.
+* ``NamesrvDriver --namesrv HOST:PORT``: registers brokers with a NameServer and
+  checks routes, cluster info, topic list and KV config with the official classes.
 """
 
 from __future__ import annotations
