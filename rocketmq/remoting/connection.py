@@ -22,6 +22,7 @@ from rocketmq.errors import (
     RemotingSendRequestError,
     RemotingTimeoutError,
 )
+from rocketmq.remoting.transfer import FileRegionResponse, write_file_region
 
 if TYPE_CHECKING:
     from rocketmq.remoting.processor import ProcessorRegistry
@@ -76,6 +77,7 @@ class RemotingConnection(asyncio.Protocol):
         self.remote_address = "?"
         self.local_address = "?"
         self.last_active = self._loop.time()
+        self.sendfile_bytes = 0  # body bytes that went page cache -> socket directly
 
     # -- asyncio.Protocol ---------------------------------------------------------
 
@@ -279,8 +281,9 @@ class RemotingConnection(asyncio.Protocol):
             raise
         except Exception as exc:
             response = self._error_response(request, exc)
-        if self._transport is not None:  # the peer may have gone while we awaited
-            self._reply(request, response)
+        # The peer may have gone while we awaited: _reply drops the response
+        # then, and still releases a file region's segments.
+        self._reply(request, response)
 
     def _task_done(self, task: asyncio.Task) -> None:
         self._tasks.discard(task)
@@ -305,7 +308,12 @@ class RemotingConnection(asyncio.Protocol):
             )
         return RemotingCommand(ResponseCode.SYSTEM_ERROR, remark=f"{type(exc).__name__}: {exc}")
 
-    def _reply(self, request: RemotingCommand, response: RemotingCommand | None) -> None:
+    def _reply(
+        self, request: RemotingCommand, response: RemotingCommand | FileRegionResponse | None
+    ) -> None:
+        if type(response) is FileRegionResponse:
+            self._reply_file_region(request, response)
+            return
         if response is None or request.flag & _RPC_ONEWAY:
             return
         response.opaque = request.opaque
@@ -315,6 +323,28 @@ class RemotingConnection(asyncio.Protocol):
             self._write(response)
         except RemotingSendRequestError:
             logger.debug("dropping response to %s: connection closed", self.remote_address)
+
+    def _reply_file_region(self, request: RemotingCommand, reply: FileRegionResponse) -> None:
+        """A reply whose body is store file ranges (sendfile when the transport is idle)."""
+        try:
+            transport = self._transport
+            if transport is None or transport.is_closing() or request.flag & _RPC_ONEWAY:
+                return
+            command = reply.command
+            command.opaque = request.opaque
+            command.flag |= _RPC_RESPONSE
+            command.serialize_type = request.serialize_type
+            try:
+                self.sendfile_bytes += write_file_region(transport, reply)
+            except ProtocolError:
+                command.serialize_type = _SERIALIZE_JSON  # a code beyond int16
+                self.sendfile_bytes += write_file_region(transport, reply)
+            except RemotingSendRequestError as exc:
+                logger.info("dropping response to %s: %s", self.remote_address, exc)
+            self.last_active = self._loop.time()
+        finally:
+            if reply.release is not None:
+                reply.release()
 
     def __repr__(self) -> str:
         state = "open" if self.is_open else "closed"
