@@ -84,7 +84,10 @@ class ConsumeQueue:
         if commitlog_offset + size <= self.max_physical_offset:
             return False
         expected = queue_offset * UNIT_SIZE
-        mapped = self._writable(expected)
+        files = self.files.files
+        mapped = files[-1] if files else None
+        if mapped is None or mapped.wrote >= self.file_size:
+            mapped = self._writable(expected)
         current = mapped.file_from_offset + mapped.wrote
         if expected < current:
             return False

@@ -53,11 +53,8 @@ class IndexService:
     def end_timestamp(self) -> int:
         return self.header(self.files[-1]).end_timestamp if self.files else 0
 
-    def _writable(self) -> MappedFile:
-        if self.files:
-            last = self.files[-1]
-            if not self.header(last).is_write_full(self.entry_count):
-                return last
+    def _new_file(self) -> MappedFile:
+        """Start the next index file; its header continues from the previous one."""
         now_ms = int(time.time() * 1000)
         path = self.directory / _file_name(now_ms)
         while path.exists() or (self.files and path.name <= self.files[-1].path.name):
@@ -81,11 +78,12 @@ class IndexService:
     def put(self, key: str, commitlog_offset: int, store_timestamp: int) -> None:
         """Index ``key`` (already prefixed ``topic#``) for one record."""
         self.indexed_below = commitlog_offset + 1
-        mapped = self._writable()
+        mapped = self.files[-1] if self.files else self._new_file()
+        # index_put refuses (False) once the file is full: then roll over once.
         if not storefmt.index_put(
             mapped.map, self.slot_count, self.entry_count, key, commitlog_offset, store_timestamp
         ):
-            mapped = self._writable()
+            mapped = self._new_file()
             storefmt.index_put(
                 mapped.map,
                 self.slot_count,
