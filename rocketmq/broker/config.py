@@ -1,0 +1,194 @@
+"""BrokerConfig: the broker's settings; upstream broker.conf keys mapped at the file boundary.
+
+A broker.conf is a Java .properties file. Upstream reads it into BrokerConfig,
+NettyServerConfig and MessageStoreConfig at once; here the broker keys below
+go to ``BrokerConfig`` and the store keys to ``MessageStoreConfig``
+(rocketmq.store.config). Unknown keys are ignored, like upstream.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rocketmq.store.config import MessageStoreConfig, store_config_from_properties
+
+PERM_INHERIT = 1
+PERM_WRITE = 2
+PERM_READ = 4
+PERM_PRIORITY = 8
+
+ASYNC_MASTER = "ASYNC_MASTER"
+SYNC_MASTER = "SYNC_MASTER"
+SLAVE = "SLAVE"
+BROKER_ROLES = (ASYNC_MASTER, SYNC_MASTER, SLAVE)
+
+# Upstream clamps registerNameServerPeriod to this range (BrokerController).
+REGISTER_PERIOD_MS_MIN = 10_000
+REGISTER_PERIOD_MS_MAX = 60_000
+
+
+def local_address() -> str:
+    """The IPv4 address other hosts reach us by (RemotingUtil.getLocalAddress upstream).
+
+    A UDP ``connect`` sends nothing; it only asks the kernel for the route's
+    source address. Loopback when there is no route.
+    """
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect(("192.0.2.1", 9))  # TEST-NET-1: never routed anywhere real
+        return probe.getsockname()[0]
+    except OSError:
+        return "127.0.0.1"
+    finally:
+        probe.close()
+
+
+@dataclass(frozen=True)
+class BrokerConfig:
+    broker_cluster_name: str = "DefaultCluster"
+    broker_name: str = field(default_factory=socket.gethostname)
+    broker_id: int = 0  # 0 master, > 0 slave
+    namesrv_addrs: tuple[str, ...] = ()  # namesrvAddr, ';'-separated
+    listen_host: str = "0.0.0.0"  # ours: bind address of both ports
+    listen_port: int = 10911  # the fast (VIP) port is listen_port - 2
+    broker_ip1: str = field(default_factory=local_address)
+    broker_role: str = ASYNC_MASTER
+    auto_create_topic_enable: bool = True
+    auto_create_subscription_group: bool = True
+    default_topic_queue_nums: int = 8
+    broker_permission: int = PERM_READ | PERM_WRITE
+    cluster_topic_enable: bool = True
+    broker_topic_enable: bool = True
+    message_size_max: int = 4 * 1024 * 1024  # maxMessageSize
+    long_polling_enable: bool = True
+    short_polling_time_ms: int = 1000  # shortPollingTimeMills
+    transfer_msg_by_heap: bool = True
+    register_name_server_period_ms: int = 30_000
+    register_broker_timeout_ms: int = 6000  # registerBrokerTimeoutMills
+    flush_consumer_offset_interval_ms: int = 5000
+    channel_expired_timeout_ms: int = 120_000  # clients idle this long are dropped
+    client_channel_scan_interval_ms: int = 10_000
+    # Pulls: at most this many messages and bytes per response (hot data).
+    pull_msg_nums_max: int = 32  # maxTransferCountOnMessageInMemory
+    pull_bytes_max: int = 256 * 1024  # maxTransferBytesOnMessageInMemory
+    # Suspended pulls held at once, all queues (a named limit, not upstream's).
+    suspended_pulls_max: int = 100_000
+    store: MessageStoreConfig = field(default_factory=MessageStoreConfig)
+
+    @property
+    def broker_addr(self) -> str:
+        return f"{self.broker_ip1}:{self.listen_port}"
+
+    @property
+    def config_dir(self) -> Path:
+        return Path(self.store.store_path_root_dir) / "config"
+
+
+def _bool(text: str) -> bool:
+    return text.strip().lower() == "true"
+
+
+def _namesrv_addrs(text: str) -> tuple[str, ...]:
+    return tuple(addr.strip() for addr in text.split(";") if addr.strip())
+
+
+# broker.conf key -> (field, parser).
+UPSTREAM_KEYS: dict[str, tuple[str, object]] = {
+    "brokerClusterName": ("broker_cluster_name", str),
+    "brokerName": ("broker_name", str),
+    "brokerId": ("broker_id", int),
+    "namesrvAddr": ("namesrv_addrs", _namesrv_addrs),
+    "bindAddress": ("listen_host", str),
+    "listenPort": ("listen_port", int),
+    "brokerIP1": ("broker_ip1", str),
+    "brokerRole": ("broker_role", str),
+    "autoCreateTopicEnable": ("auto_create_topic_enable", _bool),
+    "autoCreateSubscriptionGroup": ("auto_create_subscription_group", _bool),
+    "defaultTopicQueueNums": ("default_topic_queue_nums", int),
+    "brokerPermission": ("broker_permission", int),
+    "clusterTopicEnable": ("cluster_topic_enable", _bool),
+    "brokerTopicEnable": ("broker_topic_enable", _bool),
+    "maxMessageSize": ("message_size_max", int),
+    "longPollingEnable": ("long_polling_enable", _bool),
+    "shortPollingTimeMills": ("short_polling_time_ms", int),
+    "transferMsgByHeap": ("transfer_msg_by_heap", _bool),
+    "registerNameServerPeriod": ("register_name_server_period_ms", int),
+    "registerBrokerTimeoutMills": ("register_broker_timeout_ms", int),
+    "flushConsumerOffsetInterval": ("flush_consumer_offset_interval_ms", int),
+    "channelExpiredTimeout": ("channel_expired_timeout_ms", int),
+    "maxTransferCountOnMessageInMemory": ("pull_msg_nums_max", int),
+    "maxTransferBytesOnMessageInMemory": ("pull_bytes_max", int),
+}
+
+
+def parse_properties(text: str) -> dict[str, str]:
+    """Parse Java .properties text (the subset conf files use).
+
+    Comments start with ``#`` or ``!``; ``key=value``, ``key:value`` and
+    ``key value`` all work; a trailing backslash continues a line. Escapes
+    other than the continuation are kept verbatim.
+    """
+    properties: dict[str, str] = {}
+    pending = ""
+    for raw in text.splitlines():
+        line = raw.lstrip() if not pending else raw.strip()
+        if not pending and (not line or line[0] in "#!"):
+            continue
+        if line.endswith("\\") and not line.endswith("\\\\"):
+            pending += line[:-1]
+            continue
+        line, pending = pending + line, ""
+        separator = len(line)
+        for index, char in enumerate(line):
+            if char in "=:" or char.isspace():
+                separator = index
+                break
+        key = line[:separator].strip()
+        value = line[separator:].lstrip()
+        if value[:1] in ("=", ":"):
+            value = value[1:].lstrip()
+        if key:
+            properties[key] = value.rstrip()
+    return properties
+
+
+def broker_config_from_properties(
+    properties: dict[str, str], base: BrokerConfig | None = None
+) -> BrokerConfig:
+    """Apply upstream camelCase keys over ``base``; store keys go to ``store``.
+
+    Raises ValueError for a malformed value.
+    """
+    base = base or BrokerConfig()
+    changes: dict[str, object] = {}
+    for key, raw in properties.items():
+        mapped = UPSTREAM_KEYS.get(key)
+        if mapped is None:
+            continue
+        name, parse = mapped
+        try:
+            changes[name] = parse(raw.strip())  # type: ignore[operator]
+        except ValueError:
+            raise ValueError(f"bad value for {key}: {raw!r}") from None
+    changes["store"] = store_config_from_properties(properties, base.store)
+    config = dataclasses.replace(base, **changes)
+    if "maxMessageSize" not in properties:
+        config = dataclasses.replace(config, message_size_max=config.store.message_size_max)
+    if config.broker_role not in BROKER_ROLES:
+        raise ValueError(f"brokerRole must be one of {', '.join(BROKER_ROLES)}")
+    if not 0 <= config.listen_port <= 65535:
+        raise ValueError(f"listenPort out of range: {config.listen_port}")
+    period = min(
+        max(config.register_name_server_period_ms, REGISTER_PERIOD_MS_MIN),
+        REGISTER_PERIOD_MS_MAX,
+    )
+    return dataclasses.replace(config, register_name_server_period_ms=period)
+
+
+def load_broker_config(path: str | Path, base: BrokerConfig | None = None) -> BrokerConfig:
+    """Read a broker.conf file. Raises OSError or ValueError."""
+    text = Path(path).read_text(encoding="utf-8")
+    return broker_config_from_properties(parse_properties(text), base)

@@ -1,0 +1,95 @@
+"""Config JSON files under ``<storePathRootDir>/config`` (store.md §10).
+
+Writes go to ``<file>.tmp`` first; the previous file is kept as
+``<file>.bak`` (MixAll.string2File upstream). Reads fall back to the
+``.bak`` copy when the file is missing or unparsable, and accept fastjson's
+dialect (unquoted numeric map keys) through rocketmq.common.json_body.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rocketmq.common import json_body
+
+logger = logging.getLogger("rocketmq.broker")
+
+
+@dataclass
+class DataVersion:
+    """Upstream DataVersion: bumped on every change so NameServers notice."""
+
+    counter: int = 0
+    state_version: int = 0
+    timestamp: int = 0
+
+    def next_version(self) -> None:
+        self.counter += 1
+        self.timestamp = int(time.time() * 1000)
+
+    def to_json(self) -> dict:
+        return {
+            "counter": self.counter,
+            "stateVersion": self.state_version,
+            "timestamp": self.timestamp,
+        }
+
+    @classmethod
+    def from_json(cls, obj: Any) -> DataVersion:
+        if not isinstance(obj, dict):
+            return cls(timestamp=int(time.time() * 1000))
+        return cls(
+            counter=int(obj.get("counter", 0)),
+            state_version=int(obj.get("stateVersion", 0)),
+            timestamp=int(obj.get("timestamp", 0)),
+        )
+
+
+def write_config_file(path: Path, document: Any) -> None:
+    """Replace ``path`` with ``document`` as JSON, keeping the old copy as ``.bak``.
+
+    Raises OSError.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    if path.exists():
+        os.replace(path, path.with_name(path.name + ".bak"))
+    os.replace(tmp, path)
+
+
+def read_config_file(path: Path) -> Any | None:
+    """The parsed document of ``path`` or of its ``.bak``; None when neither exists.
+
+    Raises ValueError when both exist and neither parses.
+    """
+    errors = []
+    for candidate in (path, path.with_name(path.name + ".bak")):
+        try:
+            data = candidate.read_bytes()
+        except FileNotFoundError:
+            continue
+        if not data.strip():
+            errors.append(f"{candidate.name} is empty")
+            continue
+        try:
+            document = json_body.loads(data)
+        except ValueError as exc:
+            errors.append(f"{candidate.name}: {exc}")
+            continue
+        if candidate is not path:
+            logger.warning("%s unreadable (%s); loaded %s", path.name, errors, candidate.name)
+        return document
+    if errors:
+        raise ValueError(f"cannot load {path}: {'; '.join(errors)}")
+    return None

@@ -1,0 +1,208 @@
+"""BrokerController: the store, both listening ports, the managers and the background tasks.
+
+``start()`` loads the config files, binds ``listenPort`` and the fast port
+``listenPort - 2`` (same processors, like upstream's VIP channel), starts the
+store (its records name this broker's ``brokerIP1:listenPort``), installs the
+processors and registers with the NameServers. ``shutdown()`` cancels and
+awaits every task, unregisters, closes connections, persists offsets and
+shuts the store down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import socket
+from collections.abc import Awaitable, Callable
+
+from rocketmq._core import IMPLEMENTATION
+from rocketmq.broker.client_manager import ConsumerManager, ProducerManager
+from rocketmq.broker.config import BrokerConfig
+from rocketmq.broker.long_polling import PullRequestHoldService
+from rocketmq.broker.namesrv_client import BrokerOuterAPI
+from rocketmq.broker.offsets import ConsumerOffsetManager
+from rocketmq.broker.processor.admin import AdminBrokerProcessor
+from rocketmq.broker.processor.client import ClientManageProcessor
+from rocketmq.broker.processor.offset import OffsetProcessor
+from rocketmq.broker.processor.pull import PullMessageProcessor
+from rocketmq.broker.processor.query import QueryMessageProcessor
+from rocketmq.broker.processor.send import SendMessageProcessor
+from rocketmq.broker.subscription_group import SubscriptionGroupManager
+from rocketmq.broker.topic_config import TopicConfigManager
+from rocketmq.remoting import RemotingServer, ServerConfig
+from rocketmq.remoting.loop import loop_name
+from rocketmq.store.message_store import MessageStore
+
+logger = logging.getLogger("rocketmq.broker")
+
+FAST_PORT_DISTANCE = 2  # upstream: fastListenPort = listenPort - 2
+
+
+def _packed_host(ip: str, port: int) -> tuple[bytes, int]:
+    family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+    return socket.inet_pton(family, ip), port
+
+
+class BrokerController:
+    """One broker. Port 0 binds an ephemeral port (then there is no fast port
+    arithmetic: the fast server gets its own ephemeral port); ``port`` tells
+    which after ``start()``."""
+
+    def __init__(self, config: BrokerConfig) -> None:
+        self.config = config
+        self.topic_config_manager = TopicConfigManager(config)
+        self.subscription_group_manager = SubscriptionGroupManager(config)
+        self.consumer_offset_manager = ConsumerOffsetManager(config)
+        self.consumer_manager = ConsumerManager(config.channel_expired_timeout_ms)
+        self.producer_manager = ProducerManager(config.channel_expired_timeout_ms)
+        self.hold_service = PullRequestHoldService(config.suspended_pulls_max)
+        self.store: MessageStore | None = None
+        self.outer_api: BrokerOuterAPI | None = None
+        self.remoting_server = self._server(config.listen_port)
+        fast_port = config.listen_port - FAST_PORT_DISTANCE if config.listen_port else 0
+        self.fast_remoting_server = self._server(max(0, fast_port))
+        self._tasks: list[asyncio.Task] = []
+        self._register_task: asyncio.Task | None = None
+        self._register_again = False
+        self._started = False
+
+    def _server(self, port: int) -> RemotingServer:
+        return RemotingServer(ServerConfig(listen_host=self.config.listen_host, listen_port=port))
+
+    @property
+    def port(self) -> int:
+        return self.remoting_server.port
+
+    @property
+    def boot_message(self) -> str:
+        message = (
+            f"The broker[{self.config.broker_name}, {self.config.broker_addr}] boot success. "
+            "serializeType=JSON"
+        )
+        if self.config.namesrv_addrs:
+            message += f" and name server is {';'.join(self.config.namesrv_addrs)}"
+        return message
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Raises OSError (port taken, store locked) or ValueError (bad config file)."""
+        self.topic_config_manager.load()
+        self.subscription_group_manager.load()
+        self.consumer_offset_manager.load()
+        await self.remoting_server.start()
+        try:
+            await self.fast_remoting_server.start()
+            if self.config.listen_port == 0:
+                self.config = dataclasses.replace(self.config, listen_port=self.port)
+            store = MessageStore(
+                self.config.store, _packed_host(self.config.broker_ip1, self.config.listen_port)
+            )
+            await store.start()
+        except BaseException:
+            await self.fast_remoting_server.stop()
+            await self.remoting_server.stop()
+            raise
+        self.store = store
+        store.reput.listeners.append(self.hold_service.notify_message_arriving)
+        for server in (self.remoting_server, self.fast_remoting_server):
+            self._install_processors(server)
+        self.outer_api = BrokerOuterAPI(self.config)
+        self.topic_config_manager.on_change = self._topics_changed
+        self._started = True
+        config = self.config
+        self._every(config.flush_consumer_offset_interval_ms, self._persist_offsets)
+        self._every(config.client_channel_scan_interval_ms, self._scan_clients)
+        await self.register_broker_all()
+        self._every(config.register_name_server_period_ms, self.register_broker_all)
+        logger.info("broker core=%s loop=%s", IMPLEMENTATION, loop_name())
+        logger.info("%s", self.boot_message)
+
+    def _install_processors(self, server: RemotingServer) -> None:
+        for processor in (
+            SendMessageProcessor(self),
+            PullMessageProcessor(self),
+            ClientManageProcessor(self),
+            OffsetProcessor(self),
+            AdminBrokerProcessor(self),
+            QueryMessageProcessor(self),
+        ):
+            processor.install(server)
+
+    async def shutdown(self) -> None:
+        if not self._started:
+            return
+        self._started = False
+        self.topic_config_manager.on_change = None
+        tasks = self._tasks + ([self._register_task] if self._register_task else [])
+        self._tasks = []
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self.hold_service.wake_all()
+        if self.outer_api is not None:
+            await self.outer_api.unregister_broker_all()
+            await self.outer_api.close()
+        await self.fast_remoting_server.stop()
+        await self.remoting_server.stop()
+        self.consumer_offset_manager.persist()
+        self.topic_config_manager.persist()
+        self.subscription_group_manager.persist()
+        if self.store is not None:
+            await self.store.shutdown()
+        logger.info(
+            "The broker[%s, %s] shutdown OK", self.config.broker_name, self.config.broker_addr
+        )
+
+    async def __aenter__(self) -> BrokerController:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.shutdown()
+
+    # -- background work --------------------------------------------------------------------------
+
+    def _every(self, interval_ms: int, job: Callable[[], Awaitable[object] | object]) -> None:
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(interval_ms / 1000.0)
+                try:
+                    result = job()
+                    if asyncio.iscoroutine(result):
+                        await result
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    logger.exception("periodic %s failed", getattr(job, "__name__", job))
+
+        self._tasks.append(asyncio.get_running_loop().create_task(loop()))
+
+    def _persist_offsets(self) -> None:
+        self.consumer_offset_manager.persist()
+
+    def _scan_clients(self) -> None:
+        self.consumer_manager.scan_not_active()
+        self.producer_manager.scan_not_active()
+
+    async def register_broker_all(self) -> int:
+        """Send the topic table to every NameServer; returns how many accepted."""
+        if self.outer_api is None:
+            return 0
+        return await self.outer_api.register_broker_all(self.topic_config_manager.wrapper_json())
+
+    def _topics_changed(self) -> None:
+        # Register at once, one registration at a time; changes made meanwhile
+        # trigger one more.
+        if self._register_task is not None and not self._register_task.done():
+            self._register_again = True
+            return
+        self._register_task = asyncio.get_running_loop().create_task(self._register_changes())
+
+    async def _register_changes(self) -> None:
+        while True:
+            self._register_again = False
+            await self.register_broker_all()
+            if not self._register_again:
+                return
