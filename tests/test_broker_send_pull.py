@@ -249,3 +249,32 @@ async def test_read_only_broker_refuses_sends(tmp_path: Path) -> None:
         response = await client.invoke(addr_of(broker), send_request(TOPIC, b"x"))
         assert response.code == ResponseCode.NO_PERMISSION
         assert broker.store.commit_log.max_offset == 0
+
+
+@pytest.mark.parametrize("transfer_msg_by_heap", [False, True], ids=["sendfile", "heap"])
+async def test_pull_body_by_sendfile_or_copy_is_the_stored_bytes(
+    tmp_path: Path, transfer_msg_by_heap: bool
+) -> None:
+    async with (
+        running_broker(tmp_path, transfer_msg_by_heap=transfer_msg_by_heap) as broker,
+        RemotingClient() as client,
+    ):
+        addr = addr_of(broker)
+        bodies = [bytes([n]) * 3000 for n in range(32)]  # ~100 KiB per pull
+        for body in bodies:
+            response = await client.invoke(addr, send_request(TOPIC, body))
+            assert response.code == ResponseCode.SUCCESS
+        await asyncio.sleep(0.05)
+        response = await client.invoke(addr, pull_request(TOPIC, 0, 0))
+        assert response.code == ResponseCode.SUCCESS
+        records = split_records(response.body)
+        assert [r.body for r in records] == bodies
+        stored = b"".join(
+            bytes(broker.store.commit_log.read(r.physical_offset, r.total_size)) for r in records
+        )
+        assert response.body == stored
+        (connection,) = broker.remoting_server.connections
+        if transfer_msg_by_heap:
+            assert connection.sendfile_bytes == 0
+        else:
+            assert connection.sendfile_bytes > 0

@@ -65,7 +65,8 @@ class BrokerConfig:
     message_size_max: int = 4 * 1024 * 1024  # maxMessageSize
     long_polling_enable: bool = True
     short_polling_time_ms: int = 1000  # shortPollingTimeMills
-    transfer_msg_by_heap: bool = True
+    # false (our default): pull bodies go page cache -> socket by sendfile.
+    transfer_msg_by_heap: bool = False
     register_name_server_period_ms: int = 30_000
     register_broker_timeout_ms: int = 6000  # registerBrokerTimeoutMills
     flush_consumer_offset_interval_ms: int = 5000

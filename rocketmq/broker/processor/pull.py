@@ -18,6 +18,7 @@ from rocketmq.broker.config import PERM_READ, SLAVE
 from rocketmq.broker.processor.fields import ext_of
 from rocketmq.common.codes import RequestCode, ResponseCode
 from rocketmq.errors import BrokerError
+from rocketmq.remoting.transfer import FileRange, FileRegionResponse
 from rocketmq.store.status import GetMessageStatus
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ class PullMessageProcessor:
 
     async def process(
         self, connection: RemotingConnection, request: RemotingCommand
-    ) -> RemotingCommand:
+    ) -> RemotingCommand | FileRegionResponse:
         header = headers.PullMessageRequestHeader.from_ext_fields(ext_of(request))
         subscription = self._check(connection, header)
         if header.sys_flag & FLAG_COMMIT_OFFSET and self.broker.config.broker_role != SLAVE:
@@ -65,7 +66,8 @@ class PullMessageProcessor:
                 header.consumer_group, header.topic, header.queue_id, header.commit_offset
             )
         response = self._read(header, subscription)
-        if response.code != ResponseCode.PULL_NOT_FOUND or not header.sys_flag & FLAG_SUSPEND:
+        code = response.command.code if type(response) is FileRegionResponse else response.code
+        if code != ResponseCode.PULL_NOT_FOUND or not header.sys_flag & FLAG_SUSPEND:
             return response
         config = self.broker.config
         hold_ms = (
@@ -165,7 +167,7 @@ class PullMessageProcessor:
                 f"the consumer group[{group}] can not consume by broadcast way",
             )
 
-    def _read(self, header, subscription: SubscriptionData) -> RemotingCommand:
+    def _read(self, header, subscription: SubscriptionData) -> RemotingCommand | FileRegionResponse:
         config = self.broker.config
         max_bytes = config.pull_bytes_max
         if header.max_msg_bytes is not None and header.max_msg_bytes > 0:
@@ -187,14 +189,18 @@ class PullMessageProcessor:
             )
         else:
             code = _STATUS_CODES[status]
-        body = None
-        if status is GetMessageStatus.FOUND:
-            try:
-                # A copy for now; the sendfile path (transferMsgByHeap=false) comes later.
-                body = b"".join(result.views())
-            finally:
-                result.release()
         response_header = headers.PullMessageResponseHeader(
             0, result.next_begin_offset, result.min_offset, result.max_offset
         )
-        return RemotingCommand(code, response_header.to_ext_fields(), body, remark=status.value)
+        command = RemotingCommand(code, response_header.to_ext_fields(), remark=status.value)
+        if status is not GetMessageStatus.FOUND:
+            return command
+        # The body is the records themselves: sendfile from the page cache, or
+        # (transferMsgByHeap=true) copies of the mapped views.
+        ranges = [
+            FileRange(mapped.fd, position, size, mapped.view(position, size))
+            for mapped, position, size in result.segments
+        ]
+        return FileRegionResponse(
+            command, ranges, result.release, use_sendfile=not config.transfer_msg_by_heap
+        )
