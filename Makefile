@@ -24,9 +24,9 @@ compile: $(STAMP)
 debug: $(STAMP)
 	ROCKETMQ_DEBUG=1 $(PY) setup.py -q build_ext --inplace --force
 
-# Until the broker lands this serves the remoting test contract on 127.0.0.1:10911.
+# A NameServer (127.0.0.1:9876) and a broker (127.0.0.1:10911) in one process, data in ./store.
 run: compile
-	$(PY) -m rocketmq echo-server --port 10911
+	$(PY) -m rocketmq standalone
 
 # The suite on the Cython core, then the _core tests again on the pure twin.
 test: compile

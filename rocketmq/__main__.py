@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 
+from rocketmq import standalone
 from rocketmq._core import IMPLEMENTATION
 from rocketmq.remoting.loop import loop_name, run
 
@@ -45,12 +46,25 @@ def main(argv: list[str] | None = None) -> int:
     )
     echo.add_argument("--host", default="127.0.0.1")
     echo.add_argument("--port", type=int, default=10911)
+    standalone.add_arguments(
+        commands.add_parser(
+            "standalone", help="a NameServer and a broker in one process (the quick start)"
+        )
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s"
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s - %(message)s",
+        stream=sys.stderr,
     )
-    if args.command == "echo-server":
-        run(_serve_echo(args.host, args.port))
+    try:
+        if args.command == "echo-server":
+            run(_serve_echo(args.host, args.port))
+        else:
+            run(standalone.serve(args))
+    except (OSError, ValueError) as exc:
+        logger.error("start failed: %s", exc)
+        return 1
     return 0
 
 

@@ -1,0 +1,81 @@
+"""``python -m rocketmq standalone``: a NameServer and a broker in one process.
+
+The quick start on the embedded default: NameServer on 127.0.0.1:9876,
+broker on 127.0.0.1:10911 (fast port 10909), data under ./store, the broker
+registered with the in-process NameServer. ``-c broker.conf`` applies
+upstream broker keys on top; the NameServer address is always the local one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import logging
+import signal
+from pathlib import Path
+
+from rocketmq._core import IMPLEMENTATION
+from rocketmq.broker.config import BrokerConfig, load_broker_config
+from rocketmq.broker.controller import BrokerController
+from rocketmq.namesrv.config import NamesrvConfig
+from rocketmq.namesrv.controller import NamesrvController
+from rocketmq.remoting.loop import loop_name
+
+logger = logging.getLogger("rocketmq")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on and announce")
+    parser.add_argument("--namesrv-port", type=int, default=9876)
+    parser.add_argument("--broker-port", type=int, default=10911)
+    parser.add_argument("--store", default="store", help="storePathRootDir (default ./store)")
+    parser.add_argument("-c", "--configFile", help="broker.conf with upstream keys")
+
+
+def build_configs(args: argparse.Namespace) -> tuple[NamesrvConfig, BrokerConfig]:
+    """Raises OSError or ValueError for an unreadable or invalid broker.conf."""
+    store_root = Path(args.store).resolve()
+    namesrv = NamesrvConfig(
+        listen_host=args.host,
+        listen_port=args.namesrv_port,
+        kv_config_path=store_root / "namesrv" / "kvConfig.json",
+    )
+    if args.configFile:
+        broker = load_broker_config(args.configFile)
+    else:
+        broker = BrokerConfig(broker_name="broker-a")
+    broker = dataclasses.replace(
+        broker,
+        listen_host=args.host,
+        listen_port=args.broker_port,
+        broker_ip1=args.host,
+        store=dataclasses.replace(broker.store, store_path_root_dir=store_root),
+    )
+    return namesrv, broker
+
+
+async def serve(args: argparse.Namespace) -> None:
+    namesrv_config, broker_config = build_configs(args)
+    namesrv = NamesrvController(namesrv_config)
+    await namesrv.start()
+    broker = None
+    try:
+        broker_config = dataclasses.replace(
+            broker_config, namesrv_addrs=(f"{args.host}:{namesrv.port}",)
+        )
+        broker = BrokerController(broker_config)
+        await broker.start()
+        print(namesrv.boot_message, flush=True)
+        print(broker.boot_message, flush=True)
+        logger.info("standalone: core=%s loop=%s", IMPLEMENTATION, loop_name())
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        logger.info("shutdown hook was invoked")
+    finally:
+        if broker is not None:
+            await broker.shutdown()
+        await namesrv.shutdown()
