@@ -13,6 +13,7 @@ import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rocketmq.common.properties_file import parse_bool, parse_properties, upstream_changes
 from rocketmq.store.config import MessageStoreConfig, store_config_from_properties
 
 PERM_INHERIT = 1
@@ -88,10 +89,6 @@ class BrokerConfig:
         return Path(self.store.store_path_root_dir) / "config"
 
 
-def _bool(text: str) -> bool:
-    return text.strip().lower() == "true"
-
-
 def _namesrv_addrs(text: str) -> tuple[str, ...]:
     return tuple(addr.strip() for addr in text.split(";") if addr.strip())
 
@@ -106,16 +103,16 @@ UPSTREAM_KEYS: dict[str, tuple[str, object]] = {
     "listenPort": ("listen_port", int),
     "brokerIP1": ("broker_ip1", str),
     "brokerRole": ("broker_role", str),
-    "autoCreateTopicEnable": ("auto_create_topic_enable", _bool),
-    "autoCreateSubscriptionGroup": ("auto_create_subscription_group", _bool),
+    "autoCreateTopicEnable": ("auto_create_topic_enable", parse_bool),
+    "autoCreateSubscriptionGroup": ("auto_create_subscription_group", parse_bool),
     "defaultTopicQueueNums": ("default_topic_queue_nums", int),
     "brokerPermission": ("broker_permission", int),
-    "clusterTopicEnable": ("cluster_topic_enable", _bool),
-    "brokerTopicEnable": ("broker_topic_enable", _bool),
+    "clusterTopicEnable": ("cluster_topic_enable", parse_bool),
+    "brokerTopicEnable": ("broker_topic_enable", parse_bool),
     "maxMessageSize": ("message_size_max", int),
-    "longPollingEnable": ("long_polling_enable", _bool),
+    "longPollingEnable": ("long_polling_enable", parse_bool),
     "shortPollingTimeMills": ("short_polling_time_ms", int),
-    "transferMsgByHeap": ("transfer_msg_by_heap", _bool),
+    "transferMsgByHeap": ("transfer_msg_by_heap", parse_bool),
     "registerNameServerPeriod": ("register_name_server_period_ms", int),
     "registerBrokerTimeoutMills": ("register_broker_timeout_ms", int),
     "flushConsumerOffsetInterval": ("flush_consumer_offset_interval_ms", int),
@@ -123,37 +120,6 @@ UPSTREAM_KEYS: dict[str, tuple[str, object]] = {
     "maxTransferCountOnMessageInMemory": ("pull_msg_nums_max", int),
     "maxTransferBytesOnMessageInMemory": ("pull_bytes_max", int),
 }
-
-
-def parse_properties(text: str) -> dict[str, str]:
-    """Parse Java .properties text (the subset conf files use).
-
-    Comments start with ``#`` or ``!``; ``key=value``, ``key:value`` and
-    ``key value`` all work; a trailing backslash continues a line. Escapes
-    other than the continuation are kept verbatim.
-    """
-    properties: dict[str, str] = {}
-    pending = ""
-    for raw in text.splitlines():
-        line = raw.lstrip() if not pending else raw.strip()
-        if not pending and (not line or line[0] in "#!"):
-            continue
-        if line.endswith("\\") and not line.endswith("\\\\"):
-            pending += line[:-1]
-            continue
-        line, pending = pending + line, ""
-        separator = len(line)
-        for index, char in enumerate(line):
-            if char in "=:" or char.isspace():
-                separator = index
-                break
-        key = line[:separator].strip()
-        value = line[separator:].lstrip()
-        if value[:1] in ("=", ":"):
-            value = value[1:].lstrip()
-        if key:
-            properties[key] = value.rstrip()
-    return properties
 
 
 def broker_config_from_properties(
@@ -164,16 +130,7 @@ def broker_config_from_properties(
     Raises ValueError for a malformed value.
     """
     base = base or BrokerConfig()
-    changes: dict[str, object] = {}
-    for key, raw in properties.items():
-        mapped = UPSTREAM_KEYS.get(key)
-        if mapped is None:
-            continue
-        name, parse = mapped
-        try:
-            changes[name] = parse(raw.strip())  # type: ignore[operator]
-        except ValueError:
-            raise ValueError(f"bad value for {key}: {raw!r}") from None
+    changes = upstream_changes(properties, UPSTREAM_KEYS)
     changes["store"] = store_config_from_properties(properties, base.store)
     config = dataclasses.replace(base, **changes)
     if "maxMessageSize" not in properties:

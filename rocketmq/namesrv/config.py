@@ -12,6 +12,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rocketmq.common.properties_file import parse_bool, parse_properties, upstream_changes
+
 
 def _default_rocketmq_home() -> str | None:
     # MixAll.ROCKETMQ_HOME_DIR: -Drocketmq.home.dir, else $ROCKETMQ_HOME.
@@ -44,10 +46,6 @@ class NamesrvConfig:
     register_body_inflated_size_max: int = 64 * 1024 * 1024
 
 
-def _bool(text: str) -> bool:
-    return text.strip().lower() == "true"
-
-
 def _optional_str(text: str) -> str | None:
     return text or None
 
@@ -60,12 +58,12 @@ UPSTREAM_KEYS: dict[str, tuple[str, object]] = {
     "kvConfigPath": ("kv_config_path", Path),
     "scanNotActiveBrokerInterval": ("scan_not_active_broker_interval_ms", int),
     "brokerChannelExpiredTime": ("broker_channel_expired_time_ms", int),  # ours
-    "orderMessageEnable": ("order_message_enable", _bool),
-    "returnOrderTopicConfigToBroker": ("return_order_topic_config_to_broker", _bool),
-    "enableAllTopicList": ("enable_all_topic_list", _bool),
-    "enableTopicList": ("enable_topic_list", _bool),
-    "deleteTopicWithBrokerRegistration": ("delete_topic_with_broker_registration", _bool),
-    "supportActingMaster": ("support_acting_master", _bool),
+    "orderMessageEnable": ("order_message_enable", parse_bool),
+    "returnOrderTopicConfigToBroker": ("return_order_topic_config_to_broker", parse_bool),
+    "enableAllTopicList": ("enable_all_topic_list", parse_bool),
+    "enableTopicList": ("enable_topic_list", parse_bool),
+    "deleteTopicWithBrokerRegistration": ("delete_topic_with_broker_registration", parse_bool),
+    "supportActingMaster": ("support_acting_master", parse_bool),
     "serverChannelMaxIdleTimeSeconds": ("server_channel_max_idle_time_s", float),
 }
 
@@ -77,16 +75,7 @@ def namesrv_config_from_properties(
 
     Raises ValueError for a value of the wrong type or out of range.
     """
-    changes: dict[str, object] = {}
-    for key, raw in properties.items():
-        mapped = UPSTREAM_KEYS.get(key)
-        if mapped is None:
-            continue
-        name, parse = mapped
-        try:
-            changes[name] = parse(raw.strip())  # type: ignore[operator]
-        except ValueError:
-            raise ValueError(f"bad value for {key}: {raw!r}") from None
+    changes = upstream_changes(properties, UPSTREAM_KEYS)
     config = dataclasses.replace(base or NamesrvConfig(), **changes)
     if not 0 <= config.listen_port <= 65535:
         raise ValueError(f"listenPort out of range: {config.listen_port}")
@@ -118,74 +107,3 @@ def load_namesrv_config(path: str | os.PathLike[str]) -> NamesrvConfig:
     """Read a .properties conf file. Raises OSError, ValueError."""
     text = Path(path).read_text(encoding="utf-8")
     return namesrv_config_from_properties(parse_properties(text))
-
-
-_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
-
-
-def parse_properties(text: str) -> dict[str, str]:
-    """java.util.Properties#load, the parts conf files use.
-
-    ``key=value``, ``key: value`` or ``key value``; ``#`` and ``!`` start
-    comment lines; a trailing backslash continues the line; ``\\t \\n \\uXXXX``
-    escapes. Later keys win. Leading whitespace of the value is dropped.
-    """
-    result: dict[str, str] = {}
-    logical: list[str] = []
-    for raw_line in text.splitlines():
-        line = raw_line.lstrip(" \t\f")
-        if not logical and (not line or line[0] in "#!"):
-            continue
-        trailing = len(line) - len(line.rstrip("\\"))
-        if trailing % 2 == 1:
-            logical.append(line[:-1])
-            continue
-        logical.append(line)
-        key, value = _split_property("".join(logical))
-        logical = []
-        result[key] = value
-    if logical:
-        key, value = _split_property("".join(logical))
-        result[key] = value
-    return result
-
-
-def _split_property(line: str) -> tuple[str, str]:
-    index = 0
-    while index < len(line):
-        char = line[index]
-        if char == "\\":
-            index += 2
-            continue
-        if char in "=: \t\f":
-            break
-        index += 1
-    key = line[:index]
-    rest = line[index:].lstrip(" \t\f")
-    if rest[:1] in ("=", ":"):
-        rest = rest[1:].lstrip(" \t\f")
-    return _unescape(key), _unescape(rest)
-
-
-def _unescape(text: str) -> str:
-    if "\\" not in text:
-        return text
-    out = []
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char != "\\" or index + 1 >= len(text):
-            out.append(char)
-            index += 1
-            continue
-        following = text[index + 1]
-        if following == "u" and index + 6 <= len(text):
-            try:
-                out.append(chr(int(text[index + 2 : index + 6], 16)))
-                index += 6
-                continue
-            except ValueError:
-                pass
-        out.append(_ESCAPES.get(following, following))
-        index += 2
-    return "".join(out)

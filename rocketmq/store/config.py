@@ -6,6 +6,8 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+from rocketmq.common.properties_file import parse_bool, upstream_changes
+
 ASYNC_FLUSH = "ASYNC_FLUSH"
 SYNC_FLUSH = "SYNC_FLUSH"
 
@@ -44,10 +46,6 @@ class MessageStoreConfig:
 
 
 # broker.conf key -> (field, parser). Only keys we honour; the rest are ignored upstream-style.
-def _bool(text: str) -> bool:
-    return text.strip().lower() == "true"
-
-
 def _percent(text: str) -> int:
     return int(text.strip())
 
@@ -66,7 +64,7 @@ UPSTREAM_KEYS: dict[str, tuple[str, type | object]] = {
     "flushIntervalConsumeQueue": ("flush_interval_consume_queue_ms", int),
     "flushConsumeQueueLeastPages": ("flush_consume_queue_least_pages", int),
     "syncFlushTimeout": ("sync_flush_timeout_ms", int),
-    "checkCRCOnRecover": ("check_crc_on_recover", _bool),
+    "checkCRCOnRecover": ("check_crc_on_recover", parse_bool),
     "fileReservedTime": ("file_reserved_time_hours", float),
     "deleteWhen": ("delete_when", str),
     "diskMaxUsedSpaceRatio": ("disk_max_used_space_ratio_percent", _percent),
@@ -76,9 +74,9 @@ UPSTREAM_KEYS: dict[str, tuple[str, type | object]] = {
     "cleanResourceInterval": ("clean_resource_interval_ms", int),
     "destroyMapedFileIntervalForcibly": ("destroy_mapped_file_interval_forcibly_ms", int),
     "deleteCommitLogFilesInterval": ("delete_commit_log_files_interval_ms", int),
-    "messageIndexEnable": ("message_index_enable", _bool),
-    "messageIndexSafe": ("message_index_safe", _bool),
-    "warmMapedFileEnable": ("warm_mapped_file_enable", _bool),
+    "messageIndexEnable": ("message_index_enable", parse_bool),
+    "messageIndexSafe": ("message_index_safe", parse_bool),
+    "warmMapedFileEnable": ("warm_mapped_file_enable", parse_bool),
 }
 
 
@@ -86,12 +84,7 @@ def store_config_from_properties(
     properties: dict[str, str], base: MessageStoreConfig | None = None
 ) -> MessageStoreConfig:
     """Apply upstream camelCase keys (broker.conf) over ``base``; unknown keys are ignored."""
-    changes = {}
-    for key, raw in properties.items():
-        mapped = UPSTREAM_KEYS.get(key)
-        if mapped is not None:
-            field, parse = mapped
-            changes[field] = parse(raw.strip())  # type: ignore[operator]
+    changes = upstream_changes(properties, UPSTREAM_KEYS)
     if "mappedFileSizeConsumeQueue" in properties:
         changes["consume_queue_units_per_file"] = (
             int(properties["mappedFileSizeConsumeQueue"]) // 20
