@@ -9,15 +9,14 @@ upstream broker keys on top; the NameServer address is always the local one.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
 import logging
-import signal
 from pathlib import Path
 
 from rocketmq._core import IMPLEMENTATION
 from rocketmq.broker.config import BrokerConfig, load_broker_config
 from rocketmq.broker.controller import BrokerController
+from rocketmq.common.daemon import serve_until_signalled
 from rocketmq.namesrv.config import NamesrvConfig
 from rocketmq.namesrv.controller import NamesrvController
 from rocketmq.remoting.loop import loop_name
@@ -56,26 +55,12 @@ def build_configs(args: argparse.Namespace) -> tuple[NamesrvConfig, BrokerConfig
 
 
 async def serve(args: argparse.Namespace) -> None:
+    """Run both until SIGTERM/SIGINT; the broker registers with the local NameServer."""
     namesrv_config, broker_config = build_configs(args)
-    namesrv = NamesrvController(namesrv_config)
-    await namesrv.start()
-    broker = None
-    try:
-        broker_config = dataclasses.replace(
-            broker_config, namesrv_addrs=(f"{args.host}:{namesrv.port}",)
-        )
-        broker = BrokerController(broker_config)
-        await broker.start()
-        print(namesrv.boot_message, flush=True)
-        print(broker.boot_message, flush=True)
-        logger.info("standalone: core=%s loop=%s", IMPLEMENTATION, loop_name())
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
-        logger.info("shutdown hook was invoked")
-    finally:
-        if broker is not None:
-            await broker.shutdown()
-        await namesrv.shutdown()
+    broker_config = dataclasses.replace(
+        broker_config, namesrv_addrs=(f"{args.host}:{namesrv_config.listen_port}",)
+    )
+    logger.info("standalone: core=%s loop=%s", IMPLEMENTATION, loop_name())
+    await serve_until_signalled(
+        NamesrvController(namesrv_config), BrokerController(broker_config), logger=logger
+    )

@@ -10,15 +10,13 @@ failed start.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
 import logging
-import signal
 import sys
-import time
 
 from rocketmq.broker.config import BrokerConfig, load_broker_config, parse_properties
 from rocketmq.broker.controller import BrokerController
+from rocketmq.common.daemon import serve_until_signalled
 from rocketmq.remoting.loop import run
 
 logger = logging.getLogger("rocketmq.broker")
@@ -50,25 +48,7 @@ def resolve_config(args: argparse.Namespace) -> BrokerConfig:
 
 async def serve(config: BrokerConfig) -> None:
     """Start a broker, print the boot line, stop on SIGTERM or SIGINT."""
-    controller = BrokerController(config)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await controller.start()
-        print(controller.boot_message, flush=True)
-        await stop.wait()
-        logger.info("shutdown hook was invoked")
-        begin = time.monotonic()
-        await controller.shutdown()
-        logger.info(
-            "shutdown hook over, consuming total time(ms): %d", (time.monotonic() - begin) * 1000
-        )
-    finally:
-        await controller.shutdown()  # no-op after a graceful one
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
+    await serve_until_signalled(BrokerController(config), logger=logger)
 
 
 def main(argv: list[str] | None = None) -> int:

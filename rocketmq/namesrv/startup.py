@@ -10,12 +10,10 @@ or a failed start.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
-import signal
 import sys
-import time
 
+from rocketmq.common.daemon import serve_until_signalled
 from rocketmq.namesrv.config import (
     NamesrvConfig,
     load_namesrv_config,
@@ -40,24 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 async def serve(config: NamesrvConfig) -> None:
     """Start a NameServer, print the boot line, stop on SIGTERM or SIGINT."""
-    controller = NamesrvController(config)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await controller.start()
-        print(controller.boot_message, flush=True)
-        await stop.wait()
-        logger.info("shutdown hook was invoked")
-        begin = time.monotonic()
-        await controller.shutdown()
-        elapsed_ms = (time.monotonic() - begin) * 1000
-        logger.info("shutdown hook over, consuming total time(ms): %d", elapsed_ms)
-    finally:
-        await controller.shutdown()  # no-op after a graceful one
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
+    await serve_until_signalled(NamesrvController(config), logger=logger)
 
 
 def main(argv: list[str] | None = None) -> int:
