@@ -7,13 +7,14 @@ import zlib
 
 import pytest
 
+from rocketmq.common.topic import DataVersion, TopicConfig
 from rocketmq.errors import ProtocolError
 from rocketmq.namesrv.register_body import (
     RegisterBrokerBody,
     TopicConfigWrapper,
     decode_register_broker_body,
 )
-from rocketmq.namesrv.route_data import BrokerData, DataVersion, TopicConfig, TopicRouteData
+from rocketmq.namesrv.route_data import BrokerData, TopicRouteData
 
 LIMIT = 1024 * 1024
 

@@ -14,12 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rocketmq.common.properties_file import parse_bool, parse_properties, upstream_changes
+from rocketmq.common.topic import PERM_READ, PERM_WRITE
 from rocketmq.store.config import MessageStoreConfig, store_config_from_properties
-
-PERM_INHERIT = 1
-PERM_WRITE = 2
-PERM_READ = 4
-PERM_PRIORITY = 8
 
 ASYNC_MASTER = "ASYNC_MASTER"
 SYNC_MASTER = "SYNC_MASTER"

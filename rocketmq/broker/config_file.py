@@ -11,44 +11,12 @@ from __future__ import annotations
 import json
 import logging
 import os
-import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rocketmq.common import json_body
 
 logger = logging.getLogger("rocketmq.broker")
-
-
-@dataclass
-class DataVersion:
-    """Upstream DataVersion: bumped on every change so NameServers notice."""
-
-    counter: int = 0
-    state_version: int = 0
-    timestamp: int = 0
-
-    def next_version(self) -> None:
-        self.counter += 1
-        self.timestamp = int(time.time() * 1000)
-
-    def to_json(self) -> dict:
-        return {
-            "counter": self.counter,
-            "stateVersion": self.state_version,
-            "timestamp": self.timestamp,
-        }
-
-    @classmethod
-    def from_json(cls, obj: Any) -> DataVersion:
-        if not isinstance(obj, dict):
-            return cls(timestamp=int(time.time() * 1000))
-        return cls(
-            counter=int(obj.get("counter", 0)),
-            state_version=int(obj.get("stateVersion", 0)),
-            timestamp=int(obj.get("timestamp", 0)),
-        )
 
 
 def write_config_file(path: Path, document: Any) -> None:

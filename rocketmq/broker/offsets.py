@@ -11,7 +11,8 @@ import logging
 from pathlib import Path
 
 from rocketmq.broker.config import BrokerConfig
-from rocketmq.broker.config_file import DataVersion, read_config_file, write_config_file
+from rocketmq.broker.config_file import read_config_file, write_config_file
+from rocketmq.common.topic import DataVersion
 
 logger = logging.getLogger("rocketmq.broker")
 
@@ -37,7 +38,7 @@ class ConsumerOffsetManager:
                 raise ValueError(f"{self.path}: offsets of {key!r} are not an object")
             # fastjson writes Map<Integer, Long> keys bare: {0:12}.
             self.table[key] = {int(queue_id): int(offset) for queue_id, offset in queues.items()}
-        self.data_version = DataVersion.from_json(document.get("dataVersion"))
+        self.data_version = DataVersion.load(document.get("dataVersion"))
 
     def persist(self) -> None:
         """Write the table when it changed since the last write."""

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from rocketmq.broker.config import BrokerConfig
-from rocketmq.broker.config_file import DataVersion, read_config_file, write_config_file
+from rocketmq.broker.config_file import read_config_file, write_config_file
+from rocketmq.common.topic import DataVersion
 
 logger = logging.getLogger("rocketmq.broker")
 
@@ -99,7 +100,7 @@ class SubscriptionGroupManager:
         for name, value in dict(document.get("subscriptionGroupTable") or {}).items():
             group = SubscriptionGroupConfig.from_json(value, name)
             self.table[group.group_name] = group
-        self.data_version = DataVersion.from_json(document.get("dataVersion"))
+        self.data_version = DataVersion.load(document.get("dataVersion"))
 
     def wrapper_json(self) -> dict:
         return {
@@ -126,13 +127,13 @@ class SubscriptionGroupManager:
         old = self.table.get(group.group_name)
         self.table[group.group_name] = group
         logger.info("%s subscription group %s", "update" if old else "create new", group.group_name)
-        self.data_version.next_version()
+        self.data_version = self.data_version.next()
         self.persist()
 
     def delete(self, group: str) -> bool:
         if self.table.pop(group, None) is None:
             return False
         logger.info("delete subscription group %s", group)
-        self.data_version.next_version()
+        self.data_version = self.data_version.next()
         self.persist()
         return True

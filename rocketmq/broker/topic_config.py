@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from rocketmq.broker.config import PERM_INHERIT, PERM_READ, PERM_WRITE, BrokerConfig
-from rocketmq.broker.config_file import DataVersion, read_config_file, write_config_file
+from rocketmq.broker.config import BrokerConfig
+from rocketmq.broker.config_file import read_config_file, write_config_file
+from rocketmq.common.topic import PERM_INHERIT, PERM_READ, PERM_WRITE, DataVersion, TopicConfig
 
 logger = logging.getLogger("rocketmq.broker")
 
@@ -64,58 +63,6 @@ def is_system_topic(topic: str) -> bool:
     return topic in _SYSTEM_TOPICS or topic.startswith(("rmq_sys_", "RMQ_SYS_"))
 
 
-@dataclass
-class TopicConfig:
-    topic_name: str
-    read_queue_nums: int = 16
-    write_queue_nums: int = 16
-    perm: int = PERM_READ | PERM_WRITE
-    topic_filter_type: str = "SINGLE_TAG"
-    topic_sys_flag: int = 0
-    order: bool = False
-    attributes: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def readable(self) -> bool:
-        return bool(self.perm & PERM_READ)
-
-    @property
-    def writable(self) -> bool:
-        return bool(self.perm & PERM_WRITE)
-
-    def to_json(self) -> dict:
-        return {
-            "attributes": dict(self.attributes),
-            "order": self.order,
-            "perm": self.perm,
-            "readQueueNums": self.read_queue_nums,
-            "topicFilterType": self.topic_filter_type,
-            "topicName": self.topic_name,
-            "topicSysFlag": self.topic_sys_flag,
-            "writeQueueNums": self.write_queue_nums,
-        }
-
-    @classmethod
-    def from_json(cls, obj: Any, name: str | None = None) -> TopicConfig:
-        """Raises ValueError on a malformed entry."""
-        if not isinstance(obj, dict):
-            raise ValueError(f"topic config of {name!r} is not an object")
-        topic = obj.get("topicName") or name
-        if not isinstance(topic, str) or not topic:
-            raise ValueError("topic config without topicName")
-        attributes = obj.get("attributes") or {}
-        return cls(
-            topic_name=topic,
-            read_queue_nums=int(obj.get("readQueueNums", 16)),
-            write_queue_nums=int(obj.get("writeQueueNums", 16)),
-            perm=int(obj.get("perm", PERM_READ | PERM_WRITE)),
-            topic_filter_type=str(obj.get("topicFilterType") or "SINGLE_TAG"),
-            topic_sys_flag=int(obj.get("topicSysFlag", 0)),
-            order=bool(obj.get("order", False)),
-            attributes={str(k): str(v) for k, v in dict(attributes).items()},
-        )
-
-
 class TopicConfigManager:
     """Topic name -> TopicConfig. Every change bumps ``data_version``, is
     persisted, and calls ``on_change`` (the controller re-registers with the
@@ -163,7 +110,7 @@ class TopicConfigManager:
         for name, value in dict(table).items():
             topic = TopicConfig.from_json(value, name)
             self.table[topic.topic_name] = topic
-        self.data_version = DataVersion.from_json(document.get("dataVersion"))
+        self.data_version = DataVersion.load(document.get("dataVersion"))
 
     def persist(self) -> None:
         try:
@@ -179,7 +126,7 @@ class TopicConfigManager:
         }
 
     def _changed(self) -> None:
-        self.data_version.next_version()
+        self.data_version = self.data_version.next()
         self.persist()
         if self.on_change is not None:
             self.on_change()

@@ -63,6 +63,45 @@ _LITERALS = {"true": True, "false": False, "null": None}
 _scanstring = json.decoder.scanstring  # type: ignore[attr-defined]
 
 
+# -- typed field access for from_json (lenient like fastjson, strict on types) --------
+
+
+def get_int(obj: dict, key: str, default: int) -> int:
+    value = obj.get(key, default)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ProtocolError(f"field {key} is not an integer: {value!r}")
+    try:
+        return int(value)
+    except ValueError:
+        raise ProtocolError(f"field {key} is not an integer: {value!r}") from None
+
+
+def get_bool(obj: dict, key: str, default: bool) -> bool:
+    value = obj.get(key, default)
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value.lower() == "true"
+    return bool(value)
+
+
+def get_str(obj: dict, key: str) -> str | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ProtocolError(f"field {key} is not a string: {value!r}")
+    return value
+
+
+def as_object(value: Any, what: str) -> dict:
+    if not isinstance(value, dict):
+        raise ProtocolError(f"{what} is not a JSON object")
+    return value
+
+
 class _TolerantParser:
     """Recursive descent over fastjson's dialect; one instance per document."""
 

@@ -16,13 +16,10 @@ from rocketmq._core import remoting as _codec
 from rocketmq._core.headers import parse_java_bool, parse_java_int, parse_java_long
 from rocketmq.common import json_body
 from rocketmq.common.codes import RequestCode, ResponseCode
+from rocketmq.common.topic import DataVersion
 from rocketmq.errors import BrokerError, HeaderError, ProtocolError
 from rocketmq.namesrv.register_body import decode_register_broker_body
-from rocketmq.namesrv.route_data import (
-    NAMESPACE_ORDER_TOPIC_CONFIG,
-    DataVersion,
-    TopicRouteData,
-)
+from rocketmq.namesrv.route_data import NAMESPACE_ORDER_TOPIC_CONFIG, TopicRouteData
 
 if TYPE_CHECKING:
     from rocketmq.namesrv.config import NamesrvConfig

@@ -19,8 +19,8 @@ import zlib
 from dataclasses import dataclass, field
 
 from rocketmq.common import json_body
+from rocketmq.common.topic import DataVersion, TopicConfig
 from rocketmq.errors import ProtocolError
-from rocketmq.namesrv.route_data import DataVersion, TopicConfig
 
 logger = logging.getLogger("rocketmq.namesrv")
 

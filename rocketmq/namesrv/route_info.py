@@ -20,18 +20,10 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
+from rocketmq.common.topic import MASTER_ID, PERM_READ, PERM_WRITE, DataVersion, TopicConfig
 from rocketmq.namesrv.config import NamesrvConfig
 from rocketmq.namesrv.register_body import TopicConfigWrapper
-from rocketmq.namesrv.route_data import (
-    MASTER_ID,
-    PERM_READ,
-    PERM_WRITE,
-    BrokerData,
-    DataVersion,
-    QueueData,
-    TopicConfig,
-    TopicRouteData,
-)
+from rocketmq.namesrv.route_data import BrokerData, QueueData, TopicRouteData
 
 logger = logging.getLogger("rocketmq.namesrv")
 

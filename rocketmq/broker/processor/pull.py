@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING
 from rocketmq._core import headers
 from rocketmq._core import remoting as codec
 from rocketmq.broker.client_manager import BROADCASTING, SubscriptionData
-from rocketmq.broker.config import PERM_READ, SLAVE
+from rocketmq.broker.config import SLAVE
 from rocketmq.broker.processor.fields import ext_of
 from rocketmq.common.codes import RequestCode, ResponseCode
+from rocketmq.common.topic import PERM_READ
 from rocketmq.errors import BrokerError
 from rocketmq.remoting.transfer import FileRange, FileRegionResponse
 from rocketmq.store.status import GetMessageStatus

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 from rocketmq._core import headers
 from rocketmq._core import message as msgfmt
 from rocketmq._core import remoting as codec
-from rocketmq.broker.config import PERM_WRITE
 from rocketmq.broker.processor.fields import ext_of
 from rocketmq.broker.topic_config import (
     DLQ_GROUP_TOPIC_PREFIX,
@@ -26,6 +25,7 @@ from rocketmq.broker.topic_config import (
     validate_topic_name,
 )
 from rocketmq.common.codes import RequestCode, ResponseCode
+from rocketmq.common.topic import PERM_WRITE
 from rocketmq.errors import BrokerError, HeaderError
 from rocketmq.store.commit_log import MessageToStore
 from rocketmq.store.status import PutMessageStatus
