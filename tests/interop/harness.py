@@ -16,6 +16,12 @@ Programs of the ``remoting`` module (package ``io.cyrocketmq.interop``):
 * ``GoldenFrames OUTDIR``: frames encoded by rocketmq-remoting itself.
 * ``NamesrvDriver --namesrv HOST:PORT``: registers brokers with a NameServer and
   checks routes, cluster info, topic list and KV config with the official classes.
+
+Programs of the ``client4`` module (rocketmq-client 4.9.8, package
+``io.cyrocketmq.interop.client4``; run as ``client4.<Name>`` with
+``module="client4"``): ``ProducerDriver``, ``PushConsumerDriver`` and
+``LitePullDriver``, each described in its javadoc. Long-running drivers are
+started with ``start_driver`` and finish when their stdin closes.
 """
 
 from __future__ import annotations
@@ -23,10 +29,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import json
 import os
 import shutil
 import socket
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 JAVA_DIR = Path(__file__).parent / "java"
@@ -219,12 +227,14 @@ async def _read_ready(stream: asyncio.StreamReader) -> str | None:
             return line
 
 
-async def run_java(main: str, *args: str, timeout: float = 120) -> tuple[int, str, str]:
+async def run_java(
+    main: str, *args: str, timeout: float = 120, module: str = "remoting"
+) -> tuple[int, str, str]:
     """Run ``io.cyrocketmq.interop.<main>`` to completion: (returncode, stdout, stderr).
 
     Raises RuntimeError (after killing the process) when it runs past ``timeout``.
     """
-    cmd = java_command(main, *args)
+    cmd = java_command(main, *args, module=module)
     proc = await asyncio.create_subprocess_exec(
         *cmd,
         stdin=asyncio.subprocess.DEVNULL,
@@ -253,3 +263,85 @@ async def run_java(main: str, *args: str, timeout: float = 120) -> tuple[int, st
         out.decode("utf-8", errors="replace"),
         err.decode("utf-8", errors="replace"),
     )
+
+
+class DriverProcess:
+    """A Java driver running in the background, its stdout lines collected as they arrive.
+
+    Drivers print ``OK``/``FAIL`` lines and one JSON object per line; ``events``
+    returns the JSON lines of one ``event`` kind. ``stop`` closes stdin (the
+    drivers' signal to finish), waits for the exit and returns the exit code.
+    """
+
+    def __init__(self, name: str, proc: asyncio.subprocess.Process) -> None:
+        self.name = name
+        self.proc = proc
+        self.lines: list[str] = []
+        self._changed = asyncio.Event()
+        assert proc.stdout is not None
+        self._reader = asyncio.get_running_loop().create_task(self._read(proc.stdout))
+
+    async def _read(self, stream: asyncio.StreamReader) -> None:
+        while True:
+            raw = await stream.readline()
+            if not raw:
+                self._changed.set()
+                return
+            self.lines.append(raw.decode("utf-8", errors="replace").rstrip("\n"))
+            self._changed.set()
+
+    @staticmethod
+    def parse(output: str) -> list[dict]:
+        """The JSON lines of a driver's output, in order."""
+        return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+
+    def events(self, kind: str) -> list[dict]:
+        return [item for item in self.parse(self.output) if item.get("event") == kind]
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    async def wait_until(self, predicate: Callable[[], bool], timeout: float, what: str) -> None:
+        """Wait until ``predicate()`` holds; RuntimeError with the output so far after ``timeout``."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not predicate():
+            if self._reader.done():
+                raise RuntimeError(
+                    f"interop: {self.name} exited before {what}:\n{_tail(self.output)}"
+                )
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise RuntimeError(
+                    f"interop: {self.name}: no {what} within {timeout} s:\n{_tail(self.output)}"
+                )
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), timeout=min(remaining, 0.5))
+
+    async def stop(self, timeout: float = 30.0) -> int:
+        """Close stdin, wait for the driver to finish (killing it after ``timeout``)."""
+        if self.proc.stdin is not None and not self.proc.stdin.is_closing():
+            self.proc.stdin.close()
+            with contextlib.suppress(ConnectionError, BrokenPipeError):
+                await self.proc.stdin.wait_closed()
+        try:
+            await asyncio.wait_for(self.proc.wait(), timeout=timeout)
+        except TimeoutError:
+            await stop_process(self.proc)
+        await self._reader
+        assert self.proc.returncode is not None
+        return self.proc.returncode
+
+
+async def start_driver(main: str, *args: str, module: str = "remoting") -> DriverProcess:
+    """Start ``io.cyrocketmq.interop.<main>`` in the background; stderr goes to pytest."""
+    cmd = java_command(main, *args, module=module)
+    proc = await asyncio.create_subprocess_exec(
+        *cmd,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=None,
+    )
+    return DriverProcess(main, proc)

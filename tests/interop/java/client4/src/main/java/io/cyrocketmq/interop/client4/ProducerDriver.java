@@ -1,0 +1,233 @@
+package io.cyrocketmq.interop.client4;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.rocketmq.client.producer.DefaultMQProducer;
+import org.apache.rocketmq.client.producer.SendCallback;
+import org.apache.rocketmq.client.producer.SendResult;
+import org.apache.rocketmq.client.producer.SendStatus;
+import org.apache.rocketmq.common.message.Message;
+import org.apache.rocketmq.common.message.MessageClientIDSetter;
+import org.apache.rocketmq.common.message.MessageConst;
+import org.apache.rocketmq.common.message.MessageDecoder;
+import org.apache.rocketmq.common.message.MessageId;
+import org.apache.rocketmq.common.message.MessageQueue;
+
+/**
+ * DefaultMQProducer (rocketmq-client 4.9.8): sync, async and oneway sends.
+ *
+ * <pre>
+ * ProducerDriver --namesrv ADDR --topic T [--group G] [--count N] [--modes sync,async,oneway]
+ *                [--tags TagA,TagB] [--run ID] [--prop k=v ...] [--serialize JSON|ROCKETMQ]
+ *                [--create-topic QUEUES]
+ * </pre>
+ *
+ * Sends N messages per mode. Tags cycle through --tags; every message carries
+ * two keys and the user properties u_run, u_mode, u_index, u_text plus every
+ * --prop. Prints one JSON line per message ({"event":"sent",...}), then
+ * {@code OK producer} or FAIL lines; exit 0 only without failures.
+ */
+public final class ProducerDriver {
+    private static final String NAME = "producer";
+    private static final long ASYNC_WAIT_SECONDS = 30;
+    private static final long ROUTE_WAIT_MILLIS = 20_000;
+
+    private ProducerDriver() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Driver driver = new Driver("ProducerDriver", args);
+        String namesrv = driver.require("namesrv");
+        String topic = driver.require("topic");
+        String group = driver.get("group", "cy_interop_producer");
+        int count = driver.getInt("count", 10);
+        List<String> modes = Arrays.asList(driver.get("modes", "sync,async,oneway").split(","));
+        String[] tags = driver.get("tags", "TagA").split(",");
+        String run = driver.get("run", Long.toString(System.currentTimeMillis()));
+        Map<String, String> extraProps = driver.props();
+
+        DefaultMQProducer producer = new DefaultMQProducer(group);
+        producer.setNamesrvAddr(namesrv);
+        producer.setInstanceName(driver.get("instance", "producer-" + ProcessHandle.current().pid()));
+        producer.setSendMsgTimeout(10_000);
+        producer.start();
+        try {
+            int createQueues = driver.getInt("create-topic", 0);
+            if (createQueues > 0) {
+                createTopic(driver, producer, topic, createQueues);
+            }
+            for (String mode : modes) {
+                List<Message> messages = new ArrayList<>();
+                for (int i = 0; i < count; i++) {
+                    messages.add(message(topic, run, mode, i, tags[i % tags.length], extraProps));
+                }
+                switch (mode) {
+                    case "sync": sendSync(driver, producer, messages); break;
+                    case "async": sendAsync(driver, producer, messages); break;
+                    case "oneway": sendOneway(driver, producer, messages); break;
+                    default: driver.fail(NAME, "unknown mode " + mode);
+                }
+            }
+        } catch (Exception e) {
+            driver.fail(NAME, e.toString());
+        } finally {
+            producer.shutdown();
+        }
+        if (driver.failures() == 0) {
+            driver.ok(NAME);
+        }
+        driver.exit();
+    }
+
+    private static Message message(String topic, String run, String mode, int index, String tag,
+                                   Map<String, String> extraProps) {
+        Message msg = new Message(topic, tag, Driver.body(run, mode, index));
+        msg.setKeys(Arrays.asList("key-" + run + "-" + mode + "-" + index, "alt-" + index));
+        msg.putUserProperty("u_run", run);
+        msg.putUserProperty("u_mode", mode);
+        msg.putUserProperty("u_index", Integer.toString(index));
+        msg.putUserProperty("u_text", "h\u00e9llo \u4e2d\u6587 a=b;c");
+        for (Map.Entry<String, String> entry : extraProps.entrySet()) {
+            msg.putUserProperty(entry.getKey(), entry.getValue());
+        }
+        return msg;
+    }
+
+    /** MQAdmin createTopic through TBW102's route, then wait until the topic is routable. */
+    private static void createTopic(Driver driver, DefaultMQProducer producer, String topic, int queues)
+        throws Exception {
+        producer.createTopic("TBW102", topic, queues);
+        long deadline = System.currentTimeMillis() + ROUTE_WAIT_MILLIS;
+        Exception last = null;
+        while (System.currentTimeMillis() < deadline) {
+            try {
+                List<MessageQueue> routed = producer.fetchPublishMessageQueues(topic);
+                if (routed.size() >= queues) {
+                    driver.ok("create_topic");
+                    return;
+                }
+            } catch (Exception e) {
+                last = e;
+            }
+            Thread.sleep(200);
+        }
+        throw new IllegalStateException("topic " + topic + " not routable after createTopic: " + last);
+    }
+
+    private static void sendSync(Driver driver, DefaultMQProducer producer, List<Message> messages)
+        throws Exception {
+        for (Message msg : messages) {
+            SendResult result = producer.send(msg);
+            report(driver, producer, "sync", msg, result);
+        }
+    }
+
+    private static void sendAsync(Driver driver, DefaultMQProducer producer, List<Message> messages)
+        throws Exception {
+        CountDownLatch done = new CountDownLatch(messages.size());
+        for (Message msg : messages) {
+            producer.send(msg, new SendCallback() {
+                @Override
+                public void onSuccess(SendResult result) {
+                    try {
+                        report(driver, producer, "async", msg, result);
+                    } finally {
+                        done.countDown();
+                    }
+                }
+
+                @Override
+                public void onException(Throwable e) {
+                    synchronized (driver) {
+                        driver.fail(NAME, "async send: " + e);
+                    }
+                    done.countDown();
+                }
+            });
+        }
+        if (!done.await(ASYNC_WAIT_SECONDS, TimeUnit.SECONDS)) {
+            driver.fail(NAME, "async sends not all completed within " + ASYNC_WAIT_SECONDS + " s");
+        }
+    }
+
+    private static void sendOneway(Driver driver, DefaultMQProducer producer, List<Message> messages)
+        throws Exception {
+        for (Message msg : messages) {
+            producer.sendOneway(msg);
+            Driver.emitJson(sent("oneway", msg, MessageClientIDSetter.getUniqID(msg)));
+        }
+    }
+
+    private static void report(Driver driver, DefaultMQProducer producer, String mode, Message msg,
+                               SendResult result) {
+        String what = NAME + " " + mode;
+        synchronized (driver) {
+            driver.check(result.getSendStatus() == SendStatus.SEND_OK, what,
+                "status " + result.getSendStatus());
+            String uniq = MessageClientIDSetter.getUniqID(msg);
+            driver.check(uniq != null && uniq.equals(result.getMsgId()), what,
+                "msgId " + result.getMsgId() + " != UNIQ_KEY " + uniq);
+            MessageQueue queue = result.getMessageQueue();
+            driver.check(queue != null && queue.getTopic().equals(msg.getTopic()) && queue.getQueueId() >= 0,
+                what, "bad queue " + queue);
+            driver.check(result.getQueueOffset() >= 0, what, "queueOffset " + result.getQueueOffset());
+            checkOffsetMsgId(driver, producer, what, result);
+        }
+        Map<String, Object> line = sent(mode, msg, result.getMsgId());
+        line.put("offsetMsgId", result.getOffsetMsgId());
+        line.put("brokerName", result.getMessageQueue().getBrokerName());
+        line.put("queueId", result.getMessageQueue().getQueueId());
+        line.put("queueOffset", result.getQueueOffset());
+        Driver.emitJson(line);
+    }
+
+    /** offsetMsgId must decode to the broker's store address and a commit log offset. */
+    private static void checkOffsetMsgId(Driver driver, DefaultMQProducer producer, String what,
+                                         SendResult result) {
+        String offsetMsgId = result.getOffsetMsgId();
+        if (!driver.check(offsetMsgId != null && !offsetMsgId.isEmpty(), what, "no offsetMsgId")) {
+            return;
+        }
+        try {
+            MessageId id = MessageDecoder.decodeMessageId(offsetMsgId);
+            String brokerAddr = producer.getDefaultMQProducerImpl().getmQClientFactory()
+                .findBrokerAddressInPublish(result.getMessageQueue().getBrokerName());
+            String stored = id.getAddress().toString();
+            String port = ":" + brokerAddr.substring(brokerAddr.lastIndexOf(':') + 1);
+            driver.check(id.getOffset() >= 0 && stored.endsWith(port), what,
+                "offsetMsgId " + offsetMsgId + " decodes to " + stored + "@" + id.getOffset()
+                    + ", broker is " + brokerAddr);
+        } catch (Exception e) {
+            driver.fail(what, "offsetMsgId " + offsetMsgId + " does not decode: " + e);
+        }
+    }
+
+    private static Map<String, Object> sent(String mode, Message msg, String msgId) {
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("event", "sent");
+        line.put("mode", mode);
+        line.put("msgId", msgId);
+        line.put("topic", msg.getTopic());
+        line.put("body", Driver.hex(msg.getBody()));
+        line.put("tags", msg.getTags());
+        line.put("keys", msg.getKeys());
+        Map<String, String> user = new LinkedHashMap<>();
+        for (Map.Entry<String, String> entry : msg.getProperties().entrySet()) {
+            if (!isSystem(entry.getKey())) {
+                user.put(entry.getKey(), entry.getValue());
+            }
+        }
+        line.put("props", user);
+        return line;
+    }
+
+    private static boolean isSystem(String key) {
+        return MessageConst.STRING_HASH_SET.contains(key);
+    }
+}

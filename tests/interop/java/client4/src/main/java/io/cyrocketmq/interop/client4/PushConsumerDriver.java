@@ -1,0 +1,109 @@
+package io.cyrocketmq.interop.client4;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
+import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
+import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
+import org.apache.rocketmq.client.impl.consumer.ProcessQueue;
+import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
+import org.apache.rocketmq.common.message.MessageExt;
+import org.apache.rocketmq.common.message.MessageQueue;
+import org.apache.rocketmq.common.protocol.heartbeat.MessageModel;
+
+/**
+ * DefaultMQPushConsumer (rocketmq-client 4.9.8), clustering, CONSUME_FROM_FIRST_OFFSET.
+ *
+ * <pre>
+ * PushConsumerDriver --namesrv ADDR --topic T [--group G] [--instance NAME] [--subscribe EXPR]
+ *                    [--expect N] [--timeout-ms MS] [--serialize JSON|ROCKETMQ]
+ * </pre>
+ *
+ * Prints {"event":"started"} once running, {"event":"assigned","queues":[...]}
+ * whenever the set of queues this instance holds changes, one {"event":"recv",...}
+ * line per delivery, and a {"event":"summary",...} line at the end. Stops when N
+ * distinct messages arrived (--expect N, N > 0), when stdin reaches EOF, or at
+ * the timeout (a FAIL only when --expect was not reached).
+ */
+public final class PushConsumerDriver {
+    private static final String NAME = "pushconsumer";
+    private static final long ASSIGNMENT_POLL_MILLIS = 100;
+
+    private PushConsumerDriver() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Driver driver = new Driver("PushConsumerDriver", args);
+        String namesrv = driver.require("namesrv");
+        String topic = driver.require("topic");
+        String group = driver.get("group", "cy_interop_push");
+        String expression = driver.get("subscribe", "*");
+        int expect = driver.getInt("expect", 0);
+        long timeoutMillis = Long.parseLong(driver.get("timeout-ms", "60000"));
+
+        Received received = new Received();
+        CountDownLatch stop = new CountDownLatch(1);
+        DefaultMQPushConsumer consumer = new DefaultMQPushConsumer(group);
+        consumer.setNamesrvAddr(namesrv);
+        consumer.setInstanceName(driver.get("instance", "push-" + ProcessHandle.current().pid()));
+        consumer.setMessageModel(MessageModel.CLUSTERING);
+        consumer.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
+        consumer.setPersistConsumerOffsetInterval(1000);
+        consumer.subscribe(topic, expression);
+        consumer.registerMessageListener((MessageListenerConcurrently) (msgs, context) -> {
+            for (MessageExt msg : msgs) {
+                if (received.record(msg) >= expect && expect > 0) {
+                    stop.countDown();
+                }
+            }
+            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+        });
+        consumer.start();
+        Map<String, Object> started = new LinkedHashMap<>();
+        started.put("event", "started");
+        started.put("clientId", consumer.buildMQClientId());
+        Driver.emitJson(started);
+        Driver.onStdinEof(stop::countDown);
+
+        long deadline = System.currentTimeMillis() + timeoutMillis;
+        List<Integer> assigned = null;
+        while (!stop.await(ASSIGNMENT_POLL_MILLIS, TimeUnit.MILLISECONDS)
+            && System.currentTimeMillis() < deadline) {
+            List<Integer> now = assignment(consumer, topic);
+            if (!now.equals(assigned)) {
+                assigned = now;
+                Map<String, Object> line = new LinkedHashMap<>();
+                line.put("event", "assigned");
+                line.put("queues", now);
+                Driver.emitJson(line);
+            }
+        }
+        consumer.shutdown();
+        Driver.emitJson(received.summary());
+        if (expect > 0 && received.distinct() < expect) {
+            driver.fail(NAME, "received " + received.distinct() + " of " + expect + " messages");
+        } else {
+            driver.ok(NAME);
+        }
+        driver.exit();
+    }
+
+    /** Queue ids of {@code topic} this instance currently pulls, sorted. */
+    private static List<Integer> assignment(DefaultMQPushConsumer consumer, String topic) {
+        List<Integer> ids = new ArrayList<>();
+        Map<MessageQueue, ProcessQueue> table =
+            consumer.getDefaultMQPushConsumerImpl().getRebalanceImpl().getProcessQueueTable();
+        for (Map.Entry<MessageQueue, ProcessQueue> entry : table.entrySet()) {
+            if (entry.getKey().getTopic().equals(topic) && !entry.getValue().isDropped()) {
+                ids.add(entry.getKey().getQueueId());
+            }
+        }
+        ids.sort(null);
+        return ids;
+    }
+}

@@ -1,0 +1,53 @@
+package io.cyrocketmq.interop.client4;
+
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+import org.apache.rocketmq.common.message.MessageExt;
+
+/** Counts received messages (by msgId) and prints one JSON line for each delivery. */
+final class Received {
+    private final Set<String> seen = new HashSet<>();
+    private int deliveries;
+    private int duplicates;
+
+    /** Print {@code msg}; return the number of distinct msgIds seen so far. */
+    synchronized int record(MessageExt msg) {
+        deliveries++;
+        if (!seen.add(msg.getMsgId())) {
+            duplicates++;
+        }
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("event", "recv");
+        line.put("msgId", msg.getMsgId());
+        line.put("topic", msg.getTopic());
+        line.put("body", Driver.hex(msg.getBody()));
+        line.put("tags", msg.getTags());
+        line.put("keys", msg.getKeys());
+        line.put("props", new TreeMap<>(msg.getProperties()));
+        line.put("queueId", msg.getQueueId());
+        line.put("queueOffset", msg.getQueueOffset());
+        line.put("commitLogOffset", msg.getCommitLogOffset());
+        line.put("reconsumeTimes", msg.getReconsumeTimes());
+        line.put("bornHost", String.valueOf(msg.getBornHost()));
+        line.put("storeHost", String.valueOf(msg.getStoreHost()));
+        Driver.emitJson(line);
+        return seen.size();
+    }
+
+    synchronized Map<String, Object> summary() {
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("event", "summary");
+        line.put("distinct", seen.size());
+        line.put("deliveries", deliveries);
+        line.put("duplicates", duplicates);
+        return line;
+    }
+
+    synchronized int distinct() {
+        return seen.size();
+    }
+}
