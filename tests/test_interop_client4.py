@@ -1,4 +1,4 @@
-"""Our NameServer and broker judged by the official Java client (rocketmq-client 4.9.8).
+"""Our NameServer and broker judged by the official Java clients (rocketmq-client 4.9.8 and 5.3.3).
 
 The drivers in tests/interop/java/client4 print one JSON line per message
 sent or received; every received message must equal one that was sent (id,
@@ -18,21 +18,25 @@ from tests.interop import harness
 
 pytestmark = pytest.mark.interop
 
-MODULE = "client4"
+CLIENTS = ["client4", "client5"]  # the same drivers on rocketmq-client 4.9.8 and 5.3.3
 TOPIC_QUEUES = 4  # DefaultMQProducer.defaultTopicQueueNums for auto-created topics
 CONSUMER_WAIT_S = 60.0
 
 
-@pytest.fixture(scope="module")
-def java_built() -> str:
-    return harness.ensure_built(MODULE)
+@pytest.fixture(scope="module", params=CLIENTS)
+def client(request: pytest.FixtureRequest) -> str:
+    """The Maven module whose client library the drivers run on, built."""
+    harness.ensure_built(request.param)
+    return request.param
 
 
 def unique(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:10]}"
 
 
-async def produce(namesrv: str, topic: str, *args: str, serialize: str = "JSON") -> list[dict]:
+async def produce(
+    client: str, namesrv: str, topic: str, *args: str, serialize: str = "JSON"
+) -> list[dict]:
     """Run ProducerDriver to completion; return its ``sent`` lines."""
     rc, out, err = await harness.run_java(
         "client4.ProducerDriver",
@@ -43,7 +47,7 @@ async def produce(namesrv: str, topic: str, *args: str, serialize: str = "JSON")
         "--serialize",
         serialize,
         *args,
-        module=MODULE,
+        module=client,
     )
     assert rc == 0 and "OK producer" in out.splitlines(), (
         f"ProducerDriver failed (exit {rc}):\n{out}\n{err[-3000:]}"
@@ -75,7 +79,7 @@ def assert_same_messages(sent: list[dict], received: list[dict]) -> None:
 
 
 async def consume_push(
-    namesrv: str, topic: str, expect: int, *args: str, serialize: str = "JSON"
+    client: str, namesrv: str, topic: str, expect: int, *args: str, serialize: str = "JSON"
 ) -> list[dict]:
     """Run PushConsumerDriver until ``expect`` distinct messages arrived; return them."""
     driver = await harness.start_driver(
@@ -91,7 +95,7 @@ async def consume_push(
         "--serialize",
         serialize,
         *args,
-        module=MODULE,
+        module=client,
     )
     try:
         await driver.wait_until(
@@ -106,12 +110,13 @@ async def consume_push(
 @pytest.mark.timeout_s(180)
 @pytest.mark.parametrize("serialize", ["JSON", "ROCKETMQ"])
 async def test_producer_modes_then_push_consumer(
-    java_built: str, serialize: str, tmp_path: Path
+    client: str, serialize: str, tmp_path: Path
 ) -> None:
     """sync, async and oneway sends with tags, keys and user properties come back intact."""
     topic = unique("cy_modes")
     async with LocalCluster(tmp_path) as cluster:
         sent = await produce(
+            client,
             cluster.namesrv_addr,
             topic,
             "--count",
@@ -127,6 +132,7 @@ async def test_producer_modes_then_push_consumer(
         assert len(sent) == 30
         assert {item["mode"] for item in sent} == {"sync", "async", "oneway"}
         received = await consume_push(
+            client,
             cluster.namesrv_addr,
             topic,
             len(sent),
@@ -145,9 +151,7 @@ async def test_producer_modes_then_push_consumer(
 
 
 @pytest.mark.timeout_s(240)
-async def test_two_push_consumers_split_queues_and_rebalance(
-    java_built: str, tmp_path: Path
-) -> None:
+async def test_two_push_consumers_split_queues_and_rebalance(client: str, tmp_path: Path) -> None:
     """Clustering: two members share the queues; when one stops the other takes them all."""
     topic = unique("cy_split")
     group = unique("cy_group")
@@ -155,7 +159,7 @@ async def test_two_push_consumers_split_queues_and_rebalance(
     async with LocalCluster(tmp_path) as cluster:
         namesrv = cluster.namesrv_addr
         # Create the topic first so both consumers see all of its queues at once.
-        await produce(namesrv, topic, "--count", "0", "--create-topic", str(queues))
+        await produce(client, namesrv, topic, "--count", "0", "--create-topic", str(queues))
         members = [
             await harness.start_driver(
                 "client4.PushConsumerDriver",
@@ -169,7 +173,7 @@ async def test_two_push_consumers_split_queues_and_rebalance(
                 f"member-{index}",
                 "--timeout-ms",
                 "200000",
-                module=MODULE,
+                module=client,
             )
             for index in range(2)
         ]
@@ -191,7 +195,7 @@ async def test_two_push_consumers_split_queues_and_rebalance(
             for member in members:
                 await member.wait_until(split_evenly, CONSUMER_WAIT_S, "an even queue split")
 
-            sent = await produce(namesrv, topic, "--count", "40", "--modes", "sync")
+            sent = await produce(client, namesrv, topic, "--count", "40", "--modes", "sync")
 
             def received_all(count: int) -> bool:
                 ids = {e["msgId"] for m in members for e in m.events("recv")}
@@ -211,7 +215,7 @@ async def test_two_push_consumers_split_queues_and_rebalance(
                 "every queue after the other member stopped",
             )
             more = await produce(
-                namesrv, topic, "--count", "20", "--modes", "sync", "--run", "after"
+                client, namesrv, topic, "--count", "20", "--modes", "sync", "--run", "after"
             )
             await first.wait_until(
                 lambda: received_all(len(sent) + len(more)), CONSUMER_WAIT_S, "all 60"
@@ -223,10 +227,11 @@ async def test_two_push_consumers_split_queues_and_rebalance(
 
 
 @pytest.mark.timeout_s(180)
-async def test_lite_pull_consumer(java_built: str, tmp_path: Path) -> None:
+async def test_lite_pull_consumer(client: str, tmp_path: Path) -> None:
     topic = unique("cy_lite")
     async with LocalCluster(tmp_path) as cluster:
         sent = await produce(
+            client,
             cluster.namesrv_addr,
             topic,
             "--count",
@@ -246,7 +251,7 @@ async def test_lite_pull_consumer(java_built: str, tmp_path: Path) -> None:
             unique("cy_lite_group"),
             "--expect",
             str(len(sent)),
-            module=MODULE,
+            module=client,
         )
         assert rc == 0 and "OK litepull" in out.splitlines(), f"{out}\n{err[-3000:]}"
         received = [e for e in harness.DriverProcess.parse(out) if e["event"] == "recv"]
@@ -254,17 +259,18 @@ async def test_lite_pull_consumer(java_built: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.timeout_s(240)
-async def test_tag_filtering(java_built: str, tmp_path: Path) -> None:
+async def test_tag_filtering(client: str, tmp_path: Path) -> None:
     """Push and lite pull consumers get exactly the messages their tag expression selects."""
     topic = unique("cy_tags")
     async with LocalCluster(tmp_path) as cluster:
         namesrv = cluster.namesrv_addr
         sent = await produce(
-            namesrv, topic, "--count", "30", "--modes", "sync", "--tags", "TagA,TagB,TagC"
+            client, namesrv, topic, "--count", "30", "--modes", "sync", "--tags", "TagA,TagB,TagC"
         )
         wanted = [item for item in sent if item["tags"] in ("TagA", "TagC")]
         assert len(wanted) == 20
         received = await consume_push(
+            client,
             namesrv,
             topic,
             len(wanted),
@@ -288,7 +294,7 @@ async def test_tag_filtering(java_built: str, tmp_path: Path) -> None:
             "TagB",
             "--expect",
             str(len(only_b)),
-            module=MODULE,
+            module=client,
         )
         assert rc == 0, f"{out}\n{err[-3000:]}"
         received = [e for e in harness.DriverProcess.parse(out) if e["event"] == "recv"]

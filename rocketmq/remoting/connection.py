@@ -251,6 +251,7 @@ class RemotingConnection(asyncio.Protocol):
     def _on_request(self, request: RemotingCommand) -> None:
         entry = self._processors.lookup(request.code)
         if entry is None:
+            logger.warning("%s request type %d not supported", self.remote_address, request.code)
             self._reply(
                 request,
                 RemotingCommand(

@@ -20,7 +20,8 @@ Programs of the ``remoting`` module (package ``io.cyrocketmq.interop``):
 Programs of the ``client4`` module (rocketmq-client 4.9.8, package
 ``io.cyrocketmq.interop.client4``; run as ``client4.<Name>`` with
 ``module="client4"``): ``ProducerDriver``, ``PushConsumerDriver`` and
-``LitePullDriver``, each described in its javadoc. Long-running drivers are
+``LitePullDriver``, each described in its javadoc. Module ``client5`` builds
+the same sources against rocketmq-client 5.3.3. Long-running drivers are
 started with ``start_driver`` and finish when their stdin closes.
 """
 
@@ -50,9 +51,13 @@ def _tail(text: str, limit: int = _OUTPUT_TAIL) -> str:
     return text if len(text) <= limit else "...\n" + text[-limit:]
 
 
+# Modules that compile another module's sources (their pom's <sourceDirectory>).
+SOURCES_OF = {"client5": "client4"}
+
+
 def _newest_input_mtime(module_dir: Path) -> float:
     newest = (module_dir / "pom.xml").stat().st_mtime
-    src = module_dir / "src"
+    src = JAVA_DIR / SOURCES_OF.get(module_dir.name, module_dir.name) / "src"
     if src.is_dir():
         for path in src.rglob("*"):
             if path.is_file():
@@ -303,7 +308,7 @@ class DriverProcess:
         return "\n".join(self.lines)
 
     async def wait_until(self, predicate: Callable[[], bool], timeout: float, what: str) -> None:
-        """Wait until ``predicate()`` holds; RuntimeError with the output so far after ``timeout``."""
+        """Wait until ``predicate()`` holds; after ``timeout``, RuntimeError with the output."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while not predicate():

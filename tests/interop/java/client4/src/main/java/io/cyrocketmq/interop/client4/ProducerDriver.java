@@ -1,7 +1,9 @@
 package io.cyrocketmq.interop.client4;
 
+import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +22,7 @@ import org.apache.rocketmq.common.message.MessageId;
 import org.apache.rocketmq.common.message.MessageQueue;
 
 /**
- * DefaultMQProducer (rocketmq-client 4.9.8): sync, async and oneway sends.
+ * DefaultMQProducer (rocketmq-client 4.9.8 or 5.3.x): sync, async and oneway sends.
  *
  * <pre>
  * ProducerDriver --namesrv ADDR --topic T [--group G] [--count N] [--modes sync,async,oneway]
@@ -102,7 +104,7 @@ public final class ProducerDriver {
     /** MQAdmin createTopic through TBW102's route, then wait until the topic is routable. */
     private static void createTopic(Driver driver, DefaultMQProducer producer, String topic, int queues)
         throws Exception {
-        producer.createTopic("TBW102", topic, queues);
+        createTopicAnyVersion(producer, "TBW102", topic, queues);
         long deadline = System.currentTimeMillis() + ROUTE_WAIT_MILLIS;
         Exception last = null;
         while (System.currentTimeMillis() < deadline) {
@@ -118,6 +120,26 @@ public final class ProducerDriver {
             Thread.sleep(200);
         }
         throw new IllegalStateException("topic " + topic + " not routable after createTopic: " + last);
+    }
+
+    /** 4.x has createTopic(key, topic, queueNum); 5.x only the overload with an attributes map. */
+    private static void createTopicAnyVersion(DefaultMQProducer producer, String key, String topic, int queues)
+        throws Exception {
+        for (Method method : DefaultMQProducer.class.getMethods()) {
+            Class<?>[] types = method.getParameterTypes();
+            if (!method.getName().equals("createTopic")) {
+                continue;
+            }
+            if (types.length == 3 && types[2] == int.class) {
+                method.invoke(producer, key, topic, queues);
+                return;
+            }
+            if (types.length == 4 && types[2] == int.class && types[3] == Map.class) {
+                method.invoke(producer, key, topic, queues, new HashMap<String, String>());
+                return;
+            }
+        }
+        throw new IllegalStateException("no createTopic(key, topic, queueNum[, attributes]) in this client");
     }
 
     private static void sendSync(Driver driver, DefaultMQProducer producer, List<Message> messages)

@@ -14,10 +14,9 @@ import org.apache.rocketmq.client.impl.consumer.ProcessQueue;
 import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
 import org.apache.rocketmq.common.message.MessageExt;
 import org.apache.rocketmq.common.message.MessageQueue;
-import org.apache.rocketmq.common.protocol.heartbeat.MessageModel;
 
 /**
- * DefaultMQPushConsumer (rocketmq-client 4.9.8), clustering, CONSUME_FROM_FIRST_OFFSET.
+ * DefaultMQPushConsumer (rocketmq-client 4.9.8 or 5.3.x), clustering, CONSUME_FROM_FIRST_OFFSET.
  *
  * <pre>
  * PushConsumerDriver --namesrv ADDR --topic T [--group G] [--instance NAME] [--subscribe EXPR]
@@ -51,7 +50,8 @@ public final class PushConsumerDriver {
         DefaultMQPushConsumer consumer = new DefaultMQPushConsumer(group);
         consumer.setNamesrvAddr(namesrv);
         consumer.setInstanceName(driver.get("instance", "push-" + ProcessHandle.current().pid()));
-        consumer.setMessageModel(MessageModel.CLUSTERING);
+        // CLUSTERING is the default message model. Not naming MessageModel keeps this
+        // source compiling against 4.x and 5.x, where the class moved package.
         consumer.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
         consumer.setPersistConsumerOffsetInterval(1000);
         consumer.subscribe(topic, expression);
