@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import socket
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from perf.runs import save, stop  # noqa: E402
 from tests.interop.harness import ensure_built, java_command  # noqa: E402
 
 
@@ -68,17 +68,6 @@ def start_java(port: int, serialize: str) -> subprocess.Popen:
     )
     wait_ready(proc, "Java EchoServer")
     return proc
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.stdin:
-        proc.stdin.close()
-    proc.terminate()
-    try:
-        proc.wait(5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def load(port: int, serialize: str, inflight: int, seconds: int, warmup: int, body: int) -> dict:
@@ -135,8 +124,8 @@ def main() -> int:
                     )
                 rows.append({"serialize": serialize, "inflight": inflight, **pair})
         finally:
-            stop(ours)
-            stop(java)
+            stop(ours, timeout_s=5)
+            stop(java, timeout_s=5)
 
     print()
     print(f"{'serialize':9} {'inflight':>8} {'ours req/s':>11} {'java req/s':>11} {'ratio':>6} "
@@ -147,23 +136,16 @@ def main() -> int:
             f"{row['serialize']:9} {row['inflight']:>8} {ours['rps']:>11.0f} {java['rps']:>11.0f} "
             f"{ours['rps'] / java['rps']:>6.2f} {ours['p99_us']:>10} {java['p99_us']:>10}"
         )
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
-    result = {
-        "benchmark": "rpc_roundtrip",
-        "commit": commit,
-        "implementation": IMPLEMENTATION,
-        "loop": args.loop,
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-        "seconds": args.seconds,
-        "body_size": args.body_size,
-        "rows": rows,
-    }
-    out_dir = ROOT / "perf" / "results"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"rpc_roundtrip-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps(result, indent=2))
+    path = save(
+        "rpc_roundtrip",
+        {
+            "implementation": IMPLEMENTATION,
+            "loop": args.loop,
+            "seconds": args.seconds,
+            "body_size": args.body_size,
+            "rows": rows,
+        },
+    )
     print(f"\nwrote {path.relative_to(ROOT)}")
     return 0
 

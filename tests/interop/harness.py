@@ -150,12 +150,14 @@ def ensure_built(module: str = "remoting") -> str:
     return classpath
 
 
-def java_command(main: str, *args: str, module: str = "remoting") -> list[str]:
+def java_command(
+    main: str, *args: str, module: str = "remoting", heap: str = JAVA_HEAP
+) -> list[str]:
     """The argv that runs ``io.cyrocketmq.interop.<main>`` with ``args``."""
     java = shutil.which("java")
     if java is None:
         raise RuntimeError("interop: 'java' not found on PATH")
-    return [java, JAVA_HEAP, "-cp", ensure_built(module), JAVA_PACKAGE + main, *args]
+    return [java, heap, "-cp", ensure_built(module), JAVA_PACKAGE + main, *args]
 
 
 def free_port() -> int:
