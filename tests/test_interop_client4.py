@@ -8,19 +8,19 @@ on a clean run, none may arrive twice.
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import pytest
 
 from rocketmq._testbase.cluster import LocalCluster
 from tests.interop import harness
+from tests.interop.java_clients import CONSUMER_WAIT_S, consume_push, produce
+from tests.interop.messages import assert_same_messages, unique
 
 pytestmark = pytest.mark.interop
 
 CLIENTS = ["client4", "client5"]  # the same drivers on rocketmq-client 4.9.8 and 5.3.3
 TOPIC_QUEUES = 4  # DefaultMQProducer.defaultTopicQueueNums for auto-created topics
-CONSUMER_WAIT_S = 60.0
 
 
 @pytest.fixture(scope="module", params=CLIENTS)
@@ -28,83 +28,6 @@ def client(request: pytest.FixtureRequest) -> str:
     """The Maven module whose client library the drivers run on, built."""
     harness.ensure_built(request.param)
     return request.param
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}_{uuid.uuid4().hex[:10]}"
-
-
-async def produce(
-    client: str, namesrv: str, topic: str, *args: str, serialize: str = "JSON"
-) -> list[dict]:
-    """Run ProducerDriver to completion; return its ``sent`` lines."""
-    rc, out, err = await harness.run_java(
-        "client4.ProducerDriver",
-        "--namesrv",
-        namesrv,
-        "--topic",
-        topic,
-        "--serialize",
-        serialize,
-        *args,
-        module=client,
-    )
-    assert rc == 0 and "OK producer" in out.splitlines(), (
-        f"ProducerDriver failed (exit {rc}):\n{out}\n{err[-3000:]}"
-    )
-    return [line for line in harness.DriverProcess.parse(out) if line["event"] == "sent"]
-
-
-def assert_same_messages(sent: list[dict], received: list[dict]) -> None:
-    """Every delivery equals the sent message with its msgId; all sent arrived once."""
-    by_id = {item["msgId"]: item for item in sent}
-    assert len(by_id) == len(sent), "producer reported a msgId twice"
-    seen: dict[str, int] = {}
-    for got in received:
-        want = by_id.get(got["msgId"])
-        assert want is not None, f"received a message that was never sent: {got}"
-        seen[got["msgId"]] = seen.get(got["msgId"], 0) + 1
-        assert got["topic"] == want["topic"]
-        assert got["body"] == want["body"], got["msgId"]
-        assert got["tags"] == want["tags"], got["msgId"]
-        assert got["keys"] == want["keys"], got["msgId"]
-        for key, value in want["props"].items():
-            assert got["props"].get(key) == value, (got["msgId"], key)
-        if "queueId" in want:  # sync and async sends report where the message went
-            assert (got["queueId"], got["queueOffset"]) == (want["queueId"], want["queueOffset"])
-    missing = set(by_id) - set(seen)
-    assert not missing, f"{len(missing)} of {len(sent)} sent messages never arrived"
-    twice = {msg_id: n for msg_id, n in seen.items() if n > 1}
-    assert not twice, f"delivered more than once: {twice}"
-
-
-async def consume_push(
-    client: str, namesrv: str, topic: str, expect: int, *args: str, serialize: str = "JSON"
-) -> list[dict]:
-    """Run PushConsumerDriver until ``expect`` distinct messages arrived; return them."""
-    driver = await harness.start_driver(
-        "client4.PushConsumerDriver",
-        "--namesrv",
-        namesrv,
-        "--topic",
-        topic,
-        "--expect",
-        str(expect),
-        "--timeout-ms",
-        str(int(CONSUMER_WAIT_S * 1000)),
-        "--serialize",
-        serialize,
-        *args,
-        module=client,
-    )
-    try:
-        await driver.wait_until(
-            lambda: bool(driver.events("summary")), CONSUMER_WAIT_S + 30, "summary"
-        )
-    finally:
-        rc = await driver.stop()
-    assert rc == 0 and "OK pushconsumer" in driver.lines, driver.output
-    return driver.events("recv")
 
 
 @pytest.mark.timeout_s(180)

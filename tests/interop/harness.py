@@ -234,14 +234,11 @@ async def _read_ready(stream: asyncio.StreamReader) -> str | None:
             return line
 
 
-async def run_java(
-    main: str, *args: str, timeout: float = 120, module: str = "remoting"
-) -> tuple[int, str, str]:
-    """Run ``io.cyrocketmq.interop.<main>`` to completion: (returncode, stdout, stderr).
+async def run_command(cmd: list[str], name: str, timeout: float) -> tuple[int, str, str]:
+    """Run ``cmd`` to completion with stdin closed: (returncode, stdout, stderr).
 
     Raises RuntimeError (after killing the process) when it runs past ``timeout``.
     """
-    cmd = java_command(main, *args, module=module)
     proc = await asyncio.create_subprocess_exec(
         *cmd,
         stdin=asyncio.subprocess.DEVNULL,
@@ -255,7 +252,7 @@ async def run_java(
             proc.kill()
         out, err = await proc.communicate()
         raise RuntimeError(
-            f"interop: {main} timed out after {timeout} s\n"
+            f"interop: {name} timed out after {timeout} s\n"
             f"stdout:\n{_tail(out.decode(errors='replace'))}\n"
             f"stderr:\n{_tail(err.decode(errors='replace'))}"
         ) from exc
@@ -270,6 +267,13 @@ async def run_java(
         out.decode("utf-8", errors="replace"),
         err.decode("utf-8", errors="replace"),
     )
+
+
+async def run_java(
+    main: str, *args: str, timeout: float = 120, module: str = "remoting"
+) -> tuple[int, str, str]:
+    """Run ``io.cyrocketmq.interop.<main>`` to completion: (returncode, stdout, stderr)."""
+    return await run_command(java_command(main, *args, module=module), main, timeout)
 
 
 class DriverProcess:
@@ -327,12 +331,16 @@ class DriverProcess:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), timeout=min(remaining, 0.5))
 
-    async def stop(self, timeout: float = 30.0) -> int:
-        """Close stdin, wait for the driver to finish (killing it after ``timeout``)."""
+    async def ask_to_finish(self) -> None:
+        """The drivers' stop signal: stdin reaches EOF."""
         if self.proc.stdin is not None and not self.proc.stdin.is_closing():
             self.proc.stdin.close()
             with contextlib.suppress(ConnectionError, BrokenPipeError):
                 await self.proc.stdin.wait_closed()
+
+    async def stop(self, timeout: float = 30.0) -> int:
+        """Ask the driver to finish and wait for it (killing it after ``timeout``)."""
+        await self.ask_to_finish()
         try:
             await asyncio.wait_for(self.proc.wait(), timeout=timeout)
         except TimeoutError:
