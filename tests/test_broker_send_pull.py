@@ -275,6 +275,6 @@ async def test_pull_body_by_sendfile_or_copy_is_the_stored_bytes(
         assert response.body == stored
         (connection,) = broker.remoting_server.connections
         if transfer_msg_by_heap:
-            assert connection.sendfile_bytes == 0
+            assert connection.zero_copy_bytes == 0
         else:
-            assert connection.sendfile_bytes > 0
+            assert connection.zero_copy_bytes > 0

@@ -62,7 +62,7 @@ class BrokerConfig:
     message_size_max: int = 4 * 1024 * 1024  # maxMessageSize
     long_polling_enable: bool = True
     short_polling_time_ms: int = 1000  # shortPollingTimeMills
-    # false (our default): pull bodies go page cache -> socket by sendfile.
+    # false (our default): pull bodies go page cache -> socket (writev or sendfile).
     transfer_msg_by_heap: bool = False
     register_name_server_period_ms: int = 30_000
     register_broker_timeout_ms: int = 6000  # registerBrokerTimeoutMills

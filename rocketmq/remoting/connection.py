@@ -77,7 +77,7 @@ class RemotingConnection(asyncio.Protocol):
         self.remote_address = "?"
         self.local_address = "?"
         self.last_active = self._loop.time()
-        self.sendfile_bytes = 0  # body bytes that went page cache -> socket directly
+        self.zero_copy_bytes = 0  # body bytes that went page cache -> socket directly
 
     # -- asyncio.Protocol ---------------------------------------------------------
 
@@ -326,7 +326,7 @@ class RemotingConnection(asyncio.Protocol):
             logger.debug("dropping response to %s: connection closed", self.remote_address)
 
     def _reply_file_region(self, request: RemotingCommand, reply: FileRegionResponse) -> None:
-        """A reply whose body is store file ranges (sendfile when the transport is idle)."""
+        """A reply whose body is store file ranges (written from the mappings when idle)."""
         try:
             transport = self._transport
             if transport is None or transport.is_closing() or request.flag & _RPC_ONEWAY:
@@ -336,10 +336,10 @@ class RemotingConnection(asyncio.Protocol):
             command.flag |= _RPC_RESPONSE
             command.serialize_type = request.serialize_type
             try:
-                self.sendfile_bytes += write_file_region(transport, reply)
+                self.zero_copy_bytes += write_file_region(transport, reply)
             except ProtocolError:
                 command.serialize_type = _SERIALIZE_JSON  # a code beyond int16
-                self.sendfile_bytes += write_file_region(transport, reply)
+                self.zero_copy_bytes += write_file_region(transport, reply)
             except RemotingSendRequestError as exc:
                 logger.info("dropping response to %s: %s", self.remote_address, exc)
             self.last_active = self._loop.time()

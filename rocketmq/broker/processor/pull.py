@@ -196,12 +196,12 @@ class PullMessageProcessor:
         command = RemotingCommand(code, response_header.to_ext_fields(), remark=status.value)
         if status is not GetMessageStatus.FOUND:
             return command
-        # The body is the records themselves: sendfile from the page cache, or
+        # The body is the records themselves: from the page cache to the socket, or
         # (transferMsgByHeap=true) copies of the mapped views.
         ranges = [
             FileRange(mapped.fd, position, size, mapped.view(position, size))
             for mapped, position, size in result.segments
         ]
         return FileRegionResponse(
-            command, ranges, result.release, use_sendfile=not config.transfer_msg_by_heap
+            command, ranges, result.release, zero_copy=not config.transfer_msg_by_heap
         )
