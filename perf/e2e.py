@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from perf.runs import rss_mib, save, stop  # noqa: E402
+from perf.runs import cpu_seconds, rss_mib, save, stop  # noqa: E402
 from tests.interop.harness import ensure_built, java_command  # noqa: E402
 
 LOOPBACK = "127.0.0.1"
@@ -170,6 +170,7 @@ def run_tool(label: str, server: Server, main: str, *args: str) -> dict:
     drain = threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True)
     drain.start()
     summary = None
+    cpu_before = cpu_seconds(server.proc.pid)
     for line in proc.stdout:
         server.sample()
         line = line.rstrip("\n")
@@ -182,6 +183,10 @@ def run_tool(label: str, server: Server, main: str, *args: str) -> dict:
     drain.join()
     if rc != 0 or summary is None:
         raise RuntimeError(f"{label}: {main} failed (exit {rc}):\n{''.join(errors)[-3000:]}")
+    # Broker CPU per message: what the broker spends, whoever is the bottleneck.
+    count = summary.get("sent_total") or summary.get("received") or 0
+    cpu = cpu_seconds(server.proc.pid) - cpu_before
+    summary["broker_cpu_us_per_msg"] = round(cpu / count * 1e6, 2) if count else 0.0
     return summary
 
 
@@ -233,19 +238,22 @@ ROWS = [
     ("consume TPS copy", "consume_copy", "tps"),
     ("consume MB/s zero-copy", "consume_zero_copy", "mb_per_s"),
     ("consume MB/s copy", "consume_copy", "mb_per_s"),
+    ("broker CPU us/msg produce", "produce", "broker_cpu_us_per_msg"),
+    ("broker CPU us/msg zero-copy", "consume_zero_copy", "broker_cpu_us_per_msg"),
+    ("broker CPU us/msg copy", "consume_copy", "broker_cpu_us_per_msg"),
     ("broker RSS max MiB", None, "rss_max_mib"),
 ]
 
 
 def print_table(results: dict[str, dict]) -> None:
     names = list(results)
-    header = f"{'workload':24}" + "".join(f"{name:>12}" for name in names)
+    header = f"{'workload':28}" + "".join(f"{name:>12}" for name in names)
     if len(names) == 2:
         header += f"{names[0] + '/' + names[1]:>16}"
     print("\n" + header)
     for title, section, key in ROWS:
         values = [(results[n][section][key] if section else results[n][key]) for n in names]
-        line = f"{title:24}" + "".join(f"{v:>12}" for v in values)
+        line = f"{title:28}" + "".join(f"{v:>12}" for v in values)
         if len(values) == 2 and values[1]:
             line += f"{values[0] / values[1]:>16.2f}"
         print(line)

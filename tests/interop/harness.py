@@ -51,6 +51,16 @@ def _tail(text: str, limit: int = _OUTPUT_TAIL) -> str:
     return text if len(text) <= limit else "...\n" + text[-limit:]
 
 
+# RocketMQ 4.x's store unmaps files through JDK internals; without these it
+# cannot clean up at shutdown and leaves an abort file behind.
+MODULE_JVM_OPTIONS = {
+    "apache": (
+        "--add-opens=java.base/java.nio=ALL-UNNAMED",
+        "--add-opens=java.base/jdk.internal.ref=ALL-UNNAMED",
+        "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+    ),
+}
+
 # Modules that compile another module's sources (their pom's <sourceDirectory>).
 SOURCES_OF = {"client5": "client4"}
 
@@ -157,7 +167,8 @@ def java_command(
     java = shutil.which("java")
     if java is None:
         raise RuntimeError("interop: 'java' not found on PATH")
-    return [java, heap, "-cp", ensure_built(module), JAVA_PACKAGE + main, *args]
+    options = MODULE_JVM_OPTIONS.get(module, ())
+    return [java, heap, *options, "-cp", ensure_built(module), JAVA_PACKAGE + main, *args]
 
 
 def free_port() -> int:

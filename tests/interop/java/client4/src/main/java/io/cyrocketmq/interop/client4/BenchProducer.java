@@ -159,6 +159,7 @@ public final class BenchProducer {
         summary.put("threads", threads);
         summary.put("size", size);
         summary.put("sent", measured);
+        summary.put("sent_total", sent.get());
         summary.put("failed", failed.get());
         summary.put("seconds", Math.round(elapsed * 1000) / 1000.0);
         summary.put("tps", Math.round(measured / elapsed));
