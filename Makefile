@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: all compile debug run test test-cython test-pure lint bench clean
+.PHONY: all compile debug run test test-cython test-pure lint bench bench-e2e clean
 
 all: compile
 
@@ -42,6 +42,11 @@ bench: compile
 		--benchmark-columns=mean,ops
 	$(PY) perf/rpc_roundtrip.py
 	$(PY) perf/store_append.py
+	$(PY) perf/e2e.py
+
+# Java client end to end: our broker against Apache RocketMQ's, same run.
+bench-e2e: compile
+	$(PY) perf/e2e.py
 
 clean:
 	rm -rf build $(VENV) rocketmq/_core/*.c rocketmq/_core/*.so rocketmq/_core/*.html
