@@ -33,6 +33,20 @@ class ClientError(RocketMQError, ValueError):
     """The caller misused the API."""
 
 
+class SelectorError(RocketMQError, ValueError):
+    """A message selector (SQL92 filter expression) that does not compile.
+
+    ``position`` is the 0-based index in the expression where the problem
+    was found; ``line`` and ``column`` are the same place counted from 1.
+    """
+
+    def __init__(self, message: str, position: int, line: int, column: int) -> None:
+        super().__init__(message)
+        self.position = position
+        self.line = line
+        self.column = column
+
+
 class RemotingError(RocketMQError):
     """Transport failure."""
 
