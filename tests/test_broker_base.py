@@ -103,6 +103,7 @@ def pull_request(
     max_msg_nums: int = 32,
     commit_offset: int = 0,
     sub_version: int = 0,
+    expression_type: str = "TAG",
 ) -> RemotingCommand:
     header = headers.PullMessageRequestHeader(
         consumer_group=group,
@@ -115,7 +116,7 @@ def pull_request(
         suspend_timeout_millis=suspend_ms,
         subscription=subscription,
         sub_version=sub_version,
-        expression_type="TAG",
+        expression_type=expression_type,
     )
     return RemotingCommand(RequestCode.PULL_MESSAGE, header.to_ext_fields())
 

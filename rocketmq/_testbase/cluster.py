@@ -72,6 +72,16 @@ class LocalCluster:
 
     async def start(self) -> None:
         await self.namesrv.start()
+        await self._start_broker()
+
+    async def restart_broker(self) -> None:
+        """Shut the broker down cleanly and start it again on the same store."""
+        assert self.broker is not None, "LocalCluster is not started"
+        await self.broker.shutdown()
+        self.broker = None
+        await self._start_broker()
+
+    async def _start_broker(self) -> None:
         config = BrokerConfig(
             broker_name="broker-a",
             listen_host=LOOPBACK,

@@ -16,6 +16,7 @@ from typing import Any
 
 from rocketmq._core import remoting as codec
 from rocketmq._core import storefmt
+from rocketmq.broker.filter import TAG, ConsumerFilterManager
 from rocketmq.common.codes import RequestCode
 from rocketmq.errors import RemotingError
 from rocketmq.remoting.connection import RemotingConnection
@@ -44,11 +45,17 @@ class SubscriptionData:
     def build(
         cls, topic: str, sub_string: str | None, expression_type: str | None, sub_version: int = 0
     ) -> SubscriptionData:
-        """Parse a TAG expression ("*", "A || B"): FilterAPI.buildSubscriptionData."""
+        """Parse a TAG expression ("*", "A || B"): FilterAPI.buildSubscriptionData.
+
+        Other types (SQL92) keep the expression as it is; the broker's
+        ConsumerFilterManager or the pull compiles it.
+        """
+        kind = (expression_type or TAG).upper()
+        if kind != TAG:
+            return cls(topic, sub_string or "", [], None, sub_version, kind)
         expression = (sub_string or "").strip()
-        kind = (expression_type or "TAG").upper()
         data = cls(topic, expression or SUB_ALL, [], None, sub_version, kind)
-        if kind != "TAG" or not expression or expression == SUB_ALL:
+        if not expression or expression == SUB_ALL:
             data.sub_string = expression or SUB_ALL
             return data
         tags = [tag.strip() for tag in expression.split("||")]
@@ -66,7 +73,9 @@ class SubscriptionData:
         kind = obj.get("expressionType") or "TAG"
         sub_version = int(obj.get("subVersion") or 0)
         tags = obj.get("tagsSet")
-        if kind.upper() == "TAG" and isinstance(tags, list) and tags:
+        if kind.upper() != TAG:
+            return cls.build(obj["topic"], obj.get("subString") or "", kind, sub_version)
+        if isinstance(tags, list) and tags:
             expression = " || ".join(str(tag) for tag in tags)
         else:
             expression = obj.get("subString") or SUB_ALL
@@ -127,6 +136,7 @@ class ConsumerManager:
     def __init__(self, channel_expired_timeout_ms: int = 120_000) -> None:
         self.channel_expired_timeout_ms = channel_expired_timeout_ms
         self.groups: dict[str, ConsumerGroupInfo] = {}
+        self.filter_manager = ConsumerFilterManager()  # SQL92 filters of the groups
 
     def find(self, group: str) -> ConsumerGroupInfo | None:
         return self.groups.get(group)
@@ -155,6 +165,7 @@ class ConsumerManager:
         info.consume_from_where = consume_from_where
         channel_changed = info.update_channel(channel)
         subscription_changed = info.update_subscriptions(subscriptions)
+        self.filter_manager.register(group, subscriptions)
         changed = channel_changed or subscription_changed
         if changed and notify:
             self.notify_ids_changed(info)
@@ -196,6 +207,7 @@ class ConsumerManager:
     def _after_removal(self, info: ConsumerGroupInfo, notify: bool) -> None:
         if not info.channels:
             del self.groups[info.group_name]
+            self.filter_manager.unregister(info.group_name)
             logger.info("consumer group %s has no member left; removed", info.group_name)
             return
         if notify:
@@ -219,6 +231,7 @@ class ProducerManager:
     def __init__(self, channel_expired_timeout_ms: int = 120_000) -> None:
         self.channel_expired_timeout_ms = channel_expired_timeout_ms
         self.groups: dict[str, dict[RemotingConnection, ClientChannelInfo]] = {}
+        self._next_channel = 0  # round robin over a group's channels
 
     def register(self, group: str, channel: ClientChannelInfo) -> None:
         channels = self.groups.setdefault(group, {})
@@ -227,6 +240,20 @@ class ProducerManager:
             old.last_update_ms = channel.last_update_ms
         else:
             channels[channel.connection] = channel
+
+    def available_channel(self, group: str) -> RemotingConnection | None:
+        """An open connection of ``group``, taken in turn; None when none is open.
+
+        Upstream ProducerManager#getAvailableChannel (the broker checks
+        transactions back through it).
+        """
+        connections = list(self.groups.get(group, ()))
+        for _ in range(len(connections)):
+            self._next_channel = (self._next_channel + 1) % len(connections)
+            connection = connections[self._next_channel]
+            if connection.is_open:
+                return connection
+        return None
 
     def unregister(self, group: str, connection: RemotingConnection) -> None:
         channels = self.groups.get(group)

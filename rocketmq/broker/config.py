@@ -64,9 +64,14 @@ class BrokerConfig:
     short_polling_time_ms: int = 1000  # shortPollingTimeMills
     # false (our default): pull bodies go page cache -> socket (writev or sendfile).
     transfer_msg_by_heap: bool = False
+    # SQL92 subscriptions (expressionType SQL92) are refused unless this is on.
+    enable_property_filter: bool = False
     register_name_server_period_ms: int = 30_000
     register_broker_timeout_ms: int = 6000  # registerBrokerTimeoutMills
     flush_consumer_offset_interval_ms: int = 5000
+    flush_delay_offset_interval_ms: int = 10_000
+    # Timer messages waiting at once; more are refused with SYSTEM_BUSY (ours).
+    timer_pending_max: int = 1_000_000
     channel_expired_timeout_ms: int = 120_000  # clients idle this long are dropped
     client_channel_scan_interval_ms: int = 10_000
     # Pulls: at most this many messages and bytes per response (hot data).
@@ -74,6 +79,16 @@ class BrokerConfig:
     pull_bytes_max: int = 256 * 1024  # maxTransferBytesOnMessageInMemory
     # Suspended pulls held at once, all queues (a named limit, not upstream's).
     suspended_pulls_max: int = 100_000
+    # An orderly consumer's queue lock not refreshed for this long may be taken
+    # by another member. Upstream: system property rocketmq.broker.rebalance.lockMaxLiveTime.
+    rebalance_lock_max_live_time_ms: int = 60_000
+    # Transactions: sends of half messages refused (NO_PERMISSION) when set.
+    reject_transaction_message: bool = False
+    # A half message younger than this is not checked back (transactionTimeOut).
+    transaction_timeout_ms: int = 6000
+    # Checks of one half message before it is given up (transactionCheckMax).
+    transaction_check_max: int = 15
+    transaction_check_interval_ms: int = 60_000  # transactionCheckInterval
     store: MessageStoreConfig = field(default_factory=MessageStoreConfig)
 
     @property
@@ -109,12 +124,18 @@ UPSTREAM_KEYS: dict[str, tuple[str, object]] = {
     "longPollingEnable": ("long_polling_enable", parse_bool),
     "shortPollingTimeMills": ("short_polling_time_ms", int),
     "transferMsgByHeap": ("transfer_msg_by_heap", parse_bool),
+    "enablePropertyFilter": ("enable_property_filter", parse_bool),
     "registerNameServerPeriod": ("register_name_server_period_ms", int),
     "registerBrokerTimeoutMills": ("register_broker_timeout_ms", int),
     "flushConsumerOffsetInterval": ("flush_consumer_offset_interval_ms", int),
+    "flushDelayOffsetInterval": ("flush_delay_offset_interval_ms", int),
     "channelExpiredTimeout": ("channel_expired_timeout_ms", int),
     "maxTransferCountOnMessageInMemory": ("pull_msg_nums_max", int),
     "maxTransferBytesOnMessageInMemory": ("pull_bytes_max", int),
+    "rejectTransactionMessage": ("reject_transaction_message", parse_bool),
+    "transactionTimeOut": ("transaction_timeout_ms", int),
+    "transactionCheckMax": ("transaction_check_max", int),
+    "transactionCheckInterval": ("transaction_check_interval_ms", int),
 }
 
 

@@ -24,12 +24,20 @@ from rocketmq.broker.namesrv_client import BrokerOuterAPI
 from rocketmq.broker.offsets import ConsumerOffsetManager
 from rocketmq.broker.processor.admin import AdminBrokerProcessor
 from rocketmq.broker.processor.client import ClientManageProcessor
+from rocketmq.broker.processor.end_transaction import EndTransactionProcessor
+from rocketmq.broker.processor.lock import LockBatchProcessor
 from rocketmq.broker.processor.offset import OffsetProcessor
 from rocketmq.broker.processor.pull import PullMessageProcessor
 from rocketmq.broker.processor.query import QueryMessageProcessor
+from rocketmq.broker.processor.reset_offset import ResetOffsetProcessor
 from rocketmq.broker.processor.send import SendMessageProcessor
+from rocketmq.broker.processor.send_back import ConsumerSendMsgBackProcessor
+from rocketmq.broker.rebalance_lock import RebalanceLockManager
+from rocketmq.broker.schedule import ScheduleMessageService
 from rocketmq.broker.subscription_group import SubscriptionGroupManager
+from rocketmq.broker.timer import TimerMessageService
 from rocketmq.broker.topic_config import TopicConfigManager
+from rocketmq.broker.transaction.check import TransactionalMessageCheckService
 from rocketmq.remoting import RemotingServer, ServerConfig
 from rocketmq.remoting.loop import loop_name
 from rocketmq.store.message_store import MessageStore
@@ -57,6 +65,10 @@ class BrokerController:
         self.consumer_manager = ConsumerManager(config.channel_expired_timeout_ms)
         self.producer_manager = ProducerManager(config.channel_expired_timeout_ms)
         self.hold_service = PullRequestHoldService(config.suspended_pulls_max)
+        self.rebalance_lock_manager = RebalanceLockManager(config.rebalance_lock_max_live_time_ms)
+        self.schedule = ScheduleMessageService(self)
+        self.transaction_check = TransactionalMessageCheckService(self)
+        self.timer = TimerMessageService(self)
         self.store: MessageStore | None = None
         self.outer_api: BrokerOuterAPI | None = None
         self.remoting_server = self._server(config.listen_port)
@@ -91,6 +103,7 @@ class BrokerController:
         self.topic_config_manager.load()
         self.subscription_group_manager.load()
         self.consumer_offset_manager.load()
+        self.schedule.load()
         await self.remoting_server.start()
         try:
             await self.fast_remoting_server.start()
@@ -113,6 +126,12 @@ class BrokerController:
         self._started = True
         config = self.config
         self._every(config.flush_consumer_offset_interval_ms, self._persist_offsets)
+        self._every(config.flush_delay_offset_interval_ms, self.schedule.persist)
+        self.schedule.start()
+        self.transaction_check.start()
+        self.timer.load()
+        self._every(config.flush_delay_offset_interval_ms, self.timer.persist)
+        self.timer.start()
         self._every(config.client_channel_scan_interval_ms, self._scan_clients)
         await self.register_broker_all()
         self._every(config.register_name_server_period_ms, self.register_broker_all)
@@ -122,11 +141,15 @@ class BrokerController:
     def _install_processors(self, server: RemotingServer) -> None:
         for processor in (
             SendMessageProcessor(self),
+            EndTransactionProcessor(self),
+            ConsumerSendMsgBackProcessor(self),
             PullMessageProcessor(self),
             ClientManageProcessor(self),
             OffsetProcessor(self),
+            LockBatchProcessor(self),
             AdminBrokerProcessor(self),
             QueryMessageProcessor(self),
+            ResetOffsetProcessor(self),
         ):
             processor.install(server)
 
@@ -141,6 +164,9 @@ class BrokerController:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self.hold_service.wake_all()
+        await self.schedule.shutdown()
+        await self.transaction_check.shutdown()
+        await self.timer.shutdown()
         if self.outer_api is not None:
             await self.outer_api.unregister_broker_all()
             await self.outer_api.close()

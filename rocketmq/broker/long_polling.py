@@ -3,8 +3,9 @@
 A suspended pull waits on a future keyed by (topic, queueId). The store's
 dispatcher reports each message it appends to a ConsumeQueue
 (``store.reput.listeners``); a waiter whose requested offset is below the new
-max offset and whose tag filter accepts the message is woken, and its pull
-runs again. A waiter not woken by its deadline runs again too (and then
+max offset and whose tag filter accepts the message is woken (for SQL92
+subscriptions its ``message_filter`` must accept the message too), and its
+pull runs again. A waiter not woken by its deadline runs again too (and then
 usually answers PULL_NOT_FOUND with current offsets).
 """
 
@@ -12,9 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 logger = logging.getLogger("rocketmq.broker")
+
+# Does the message at this logical offset wake the waiter? (SQL92 filters)
+ArrivalFilter = Callable[[int], bool]
 
 
 @dataclass(eq=False)
@@ -22,6 +27,7 @@ class _Waiter:
     offset: int  # the pull's requested offset
     code_set: frozenset[int] | None
     future: asyncio.Future
+    message_filter: ArrivalFilter | None = None
 
 
 class PullRequestHoldService:
@@ -41,15 +47,19 @@ class PullRequestHoldService:
         offset: int,
         code_set: frozenset[int] | None,
         timeout_ms: int,
+        message_filter: ArrivalFilter | None = None,
     ) -> bool:
         """Hold until a matching message lands past ``offset`` (True) or ``timeout_ms`` passes.
 
-        Returns False at once when ``held_max`` pulls are already held.
+        ``message_filter`` gets the logical offset of each arrival that passed
+        the tag filter. Returns False at once when ``held_max`` pulls are
+        already held.
         """
         if self._count >= self.held_max:
             return False
         key = (topic, queue_id)
-        waiter = _Waiter(offset, code_set, asyncio.get_running_loop().create_future())
+        future = asyncio.get_running_loop().create_future()
+        waiter = _Waiter(offset, code_set, future, message_filter)
         self._held.setdefault(key, []).append(waiter)
         self._count += 1
         try:
@@ -85,7 +95,19 @@ class PullRequestHoldService:
                 continue
             if waiter.code_set is not None and tags_code not in waiter.code_set:
                 continue
+            if waiter.message_filter is not None and not self._accepts(waiter, max_offset - 1):
+                continue
             waiter.future.set_result(None)
+
+    @staticmethod
+    def _accepts(waiter: _Waiter, queue_offset: int) -> bool:
+        # Runs inside the store's dispatch: a failing filter must not stop it.
+        # The woken pull then reads the queue and answers what it finds.
+        try:
+            return waiter.message_filter(queue_offset)
+        except Exception:
+            logger.exception("arrival filter failed; waking the held pull")
+            return True
 
     def wake_all(self) -> None:
         """Shutdown: every held pull answers now."""

@@ -9,7 +9,14 @@ from pathlib import Path
 
 from rocketmq.broker.config import BrokerConfig
 from rocketmq.broker.config_file import read_config_file, write_config_file
-from rocketmq.common.topic import PERM_INHERIT, PERM_READ, PERM_WRITE, DataVersion, TopicConfig
+from rocketmq.common.topic import (
+    PERM_INHERIT,
+    PERM_READ,
+    PERM_WRITE,
+    SCHEDULE_TOPIC,
+    DataVersion,
+    TopicConfig,
+)
 
 logger = logging.getLogger("rocketmq.broker")
 
@@ -17,7 +24,6 @@ AUTO_CREATE_TOPIC_KEY_TOPIC = "TBW102"
 SELF_TEST_TOPIC = "SELF_TEST_TOPIC"
 BENCHMARK_TOPIC = "BenchmarkTest"
 OFFSET_MOVED_EVENT = "OFFSET_MOVED_EVENT"
-SCHEDULE_TOPIC = "SCHEDULE_TOPIC_XXXX"
 TRANS_HALF_TOPIC = "RMQ_SYS_TRANS_HALF_TOPIC"
 TRANS_OP_HALF_TOPIC = "RMQ_SYS_TRANS_OP_HALF_TOPIC"
 TRANS_CHECK_MAX_TIME_TOPIC = "TRANS_CHECK_MAX_TIME_TOPIC"

@@ -23,6 +23,9 @@ PERM_INHERIT = 0x1
 
 MASTER_ID = 0  # MixAll.MASTER_ID
 
+# Delayed messages wait here, queue id = delay level - 1 (TopicValidator).
+SCHEDULE_TOPIC = "SCHEDULE_TOPIC_XXXX"
+
 
 @dataclass(frozen=True)
 class DataVersion:

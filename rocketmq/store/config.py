@@ -43,6 +43,12 @@ class MessageStoreConfig:
     message_index_enable: bool = True
     message_index_safe: bool = False
     warm_mapped_file_enable: bool = False
+    # Delay of each level (1-based), upstream's unit letters s/m/h/d.
+    message_delay_level: str = "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h"
+    # Timer messages (5.x): any delivery time up to the max delay, at this precision.
+    timer_wheel_enable: bool = True
+    timer_max_delay_sec: int = 3 * 24 * 3600
+    timer_precision_ms: int = 1000
 
 
 # broker.conf key -> (field, parser). Only keys we honour; the rest are ignored upstream-style.
@@ -77,7 +83,26 @@ UPSTREAM_KEYS: dict[str, tuple[str, type | object]] = {
     "messageIndexEnable": ("message_index_enable", parse_bool),
     "messageIndexSafe": ("message_index_safe", parse_bool),
     "warmMapedFileEnable": ("warm_mapped_file_enable", parse_bool),
+    "messageDelayLevel": ("message_delay_level", str),
+    "timerWheelEnable": ("timer_wheel_enable", parse_bool),
+    "timerMaxDelaySec": ("timer_max_delay_sec", int),
+    "timerPrecisionMs": ("timer_precision_ms", int),
 }
+
+_DELAY_UNIT_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+
+def parse_delay_levels(text: str) -> tuple[int, ...]:
+    """``messageDelayLevel`` -> the delay in ms of level 1, 2, ...; ValueError if malformed."""
+    levels = []
+    for item in text.split():
+        unit = _DELAY_UNIT_MS.get(item[-1:])
+        if unit is None or not item[:-1].isdigit():
+            raise ValueError(f"messageDelayLevel: bad level {item!r} (want e.g. 10s, 2m, 1h, 1d)")
+        levels.append(int(item[:-1]) * unit)
+    if not levels:
+        raise ValueError("messageDelayLevel: no levels")
+    return tuple(levels)
 
 
 def store_config_from_properties(
@@ -90,6 +115,7 @@ def store_config_from_properties(
             int(properties["mappedFileSizeConsumeQueue"]) // 20
         )
     config = dataclasses.replace(base or MessageStoreConfig(), **changes)
+    parse_delay_levels(config.message_delay_level)
     if config.flush_disk_type not in (ASYNC_FLUSH, SYNC_FLUSH):
         raise ValueError(
             f"flushDiskType must be ASYNC_FLUSH or SYNC_FLUSH: {config.flush_disk_type}"

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rocketmq._core import message as msgfmt
+from rocketmq.common.topic import SCHEDULE_TOPIC
+from rocketmq.store.config import parse_delay_levels
 
 if TYPE_CHECKING:
     from rocketmq.store.message_store import MessageStore
@@ -32,6 +34,7 @@ class ReputService:
         self.reput_from_offset = 0
         self.last_store_timestamp = 0  # store time of the last record dispatched
         self.listeners: list[ArrivalListener] = []
+        self.delay_levels_ms = parse_delay_levels(store.config.message_delay_level)
 
     @property
     def behind(self) -> int:
@@ -78,16 +81,19 @@ class ReputService:
         store = self.store
         transaction = record.sys_flag & _TRANSACTION_MASK
         if transaction in _DISPATCHED_TO_QUEUE:
+            tags_code = record.tags_code
+            if record.topic == SCHEDULE_TOPIC:
+                # A delayed message's unit holds its delivery time (queue id = level - 1).
+                levels = self.delay_levels_ms
+                tags_code = record.store_timestamp + levels[min(record.queue_id, len(levels) - 1)]
             queue = store.find_consume_queue(record.topic, record.queue_id)
-            if queue.put(
-                record.physical_offset, record.total_size, record.tags_code, record.queue_offset
-            ):
+            if queue.put(record.physical_offset, record.total_size, tags_code, record.queue_offset):
                 for listener in self.listeners:
                     listener(
                         record.topic,
                         record.queue_id,
                         record.queue_offset + 1,
-                        record.tags_code,
+                        tags_code,
                         record.store_timestamp,
                     )
         index = store.index

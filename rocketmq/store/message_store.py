@@ -11,6 +11,7 @@ import fcntl
 import logging
 import os
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +40,10 @@ _LOCK_FIRST_BYTE = struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, 0, 1, 0)  
 
 # Units examined per pull when a filter skips messages (maxFilterMessageSize / 20).
 FILTER_SCAN_UNITS_MAX = 16000 // storefmt.CQ_UNIT_SIZE
+
+# A pull's property filter (SQL92): a message's properties -> deliver it?
+MessageFilter = Callable[[dict[str, str]], bool]
+_SCAN_BYTES_UNLIMITED = 2**62
 
 
 @dataclass
@@ -286,10 +291,14 @@ class MessageStore:
         max_msg_nums: int,
         code_set: set[int] | None = None,
         max_bytes: int = 256 * 1024,
+        message_filter: MessageFilter | None = None,
     ) -> GetMessageResult:
         """Select up to ``max_msg_nums`` records from logical ``offset`` on.
 
         ``code_set`` holds tag hash codes to accept (None: every message).
+        ``message_filter`` (SQL92 subscriptions) then decides on each
+        candidate's properties, read from its record; a refused message is
+        skipped like a tag mismatch (ExpressionMessageFilter#isMatchedByCommitLog).
         """
         queue = self._queues.get((topic, queue_id))
         if queue is None:
@@ -320,6 +329,17 @@ class MessageStore:
             result.next_begin_offset = offset
             return result
         mapped_cq, position, count = found
+        if message_filter is not None:
+            self._select_by_properties(
+                result,
+                offset,
+                (mapped_cq, position, count),
+                code_set,
+                max(1, max_msg_nums),
+                max_bytes,
+                message_filter,
+            )
+            return result
         units, scanned, _stop = storefmt.scan_cq(
             mapped_cq.map,
             position,
@@ -345,6 +365,71 @@ class MessageStore:
             result.status = GetMessageStatus.NO_MATCHED_MESSAGE
         return result
 
+    def _select_by_properties(
+        self,
+        result: GetMessageResult,
+        offset: int,
+        window: tuple[MappedFile, int, int],
+        code_set: set[int] | None,
+        max_messages: int,
+        max_bytes: int,
+        message_filter: MessageFilter,
+    ) -> None:
+        """The unit loop when each candidate's properties decide.
+
+        As upstream, the batch limits count delivered messages only (checked
+        before a unit is read), and when nothing is delivered the status is
+        that of the last unit skipped: NO_MATCHED_MESSAGE or MESSAGE_WAS_REMOVING.
+        """
+        mapped_cq, position, count = window
+        units, scanned, _stop = storefmt.scan_cq(
+            mapped_cq.map,
+            position,
+            count,
+            code_set,
+            max_messages=count,
+            max_bytes=_SCAN_BYTES_UNLIMITED,
+        )
+        status = GetMessageStatus.NO_MATCHED_MESSAGE
+        total_bytes = 0
+        for commitlog_offset, size, index in units:
+            if result.segments and (
+                len(result.segments) >= max_messages or total_bytes + size > max_bytes
+            ):
+                scanned = index  # this unit is not consumed
+                break
+            mapped = self.commit_log.queue.find(commitlog_offset)
+            if mapped is None or not mapped.hold():
+                status = GetMessageStatus.MESSAGE_WAS_REMOVING
+                continue
+            record_position = commitlog_offset - mapped.file_from_offset
+            properties = _record_properties(mapped, record_position)
+            if properties is None or not message_filter(properties):
+                mapped.release()
+                status = GetMessageStatus.NO_MATCHED_MESSAGE
+                continue
+            result.segments.append((mapped, record_position, size))
+            result.message_queue_offsets.append(offset + index)
+            total_bytes += size
+        result.next_begin_offset = offset + scanned
+        result.status = GetMessageStatus.FOUND if result.segments else status
+
+    def read_properties(
+        self, topic: str, queue_id: int, queue_offset: int
+    ) -> dict[str, str] | None:
+        """Properties of the message at a logical offset; None when it cannot be read."""
+        queue = self._queues.get((topic, queue_id))
+        unit = queue.unit(queue_offset) if queue is not None else None
+        if unit is None:
+            return None
+        mapped = self.commit_log.queue.find(unit[0])
+        if mapped is None or not mapped.hold():
+            return None
+        try:
+            return _record_properties(mapped, unit[0] - mapped.file_from_offset)
+        finally:
+            mapped.release()
+
     def get_max_offset_in_queue(self, topic: str, queue_id: int) -> int:
         queue = self._queues.get((topic, queue_id))
         return queue.max_offset if queue is not None else 0
@@ -359,6 +444,8 @@ class MessageStore:
         if mapped is None:
             return None
         position = commitlog_offset - mapped.file_from_offset
+        if position >= mapped.wrote:  # past the written end (a bogus offset from a client)
+            return None
         status, _size = msgfmt.check_record(mapped.map, position, mapped.wrote, False)
         if status != msgfmt.RECORD_OK:
             return None
@@ -409,6 +496,14 @@ class MessageStore:
             if key in record.keys or record.uniq_key == key:
                 records.append(record)
         return records
+
+
+def _record_properties(mapped: MappedFile, position: int) -> dict[str, str] | None:
+    try:
+        record = msgfmt.decode_record(mapped.map, position, read_body=False)
+    except ValueError:  # ProtocolError: not a valid record (upstream: no match)
+        return None
+    return record.properties_dict()
 
 
 def _wants_wait(message: MessageToStore) -> bool:

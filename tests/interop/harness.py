@@ -19,8 +19,10 @@ Programs of the ``remoting`` module (package ``io.cyrocketmq.interop``):
 
 Programs of the ``client4`` module (rocketmq-client 4.9.8, package
 ``io.cyrocketmq.interop.client4``; run as ``client4.<Name>`` with
-``module="client4"``): ``ProducerDriver``, ``PushConsumerDriver`` and
-``LitePullDriver``, each described in its javadoc. Module ``client5`` builds
+``module="client4"``): ``ProducerDriver``, ``PushConsumerDriver``,
+``LitePullDriver``, ``OrderlyConsumerDriver``, ``TransactionProducerDriver``,
+``QueryDriver``, and the load tools ``BenchProducer`` and ``BenchConsumer``,
+each described in its javadoc. Module ``client5`` builds
 the same sources against rocketmq-client 5.3.3. Long-running drivers are
 started with ``start_driver`` and finish when their stdin closes.
 """

@@ -1,4 +1,5 @@
-"""HEART_BEAT (34), UNREGISTER_CLIENT (35), GET_CONSUMER_LIST_BY_GROUP (38).
+"""HEART_BEAT (34), UNREGISTER_CLIENT (35), GET_CONSUMER_LIST_BY_GROUP (38),
+CHECK_CLIENT_CONFIG (46).
 
 Upstream ClientManageProcessor and ConsumerManageProcessor#getConsumerListByGroup.
 """
@@ -10,11 +11,13 @@ from typing import TYPE_CHECKING
 
 from rocketmq._core import remoting as codec
 from rocketmq.broker.client_manager import ClientChannelInfo, SubscriptionData
+from rocketmq.broker.filter import SQL92, TAG
 from rocketmq.broker.processor.fields import ext_of, optional_str, required_str
 from rocketmq.broker.topic_config import RETRY_GROUP_TOPIC_PREFIX
 from rocketmq.common import json_body
 from rocketmq.common.codes import RequestCode, ResponseCode
-from rocketmq.errors import BrokerError, ProtocolError
+from rocketmq.errors import BrokerError, ProtocolError, SelectorError
+from rocketmq.filter import compile_selector
 
 if TYPE_CHECKING:
     from rocketmq.broker.controller import BrokerController
@@ -39,6 +42,7 @@ class ClientManageProcessor:
         server.register_processor(
             RequestCode.GET_CONSUMER_LIST_BY_GROUP, self.get_consumer_list_by_group
         )
+        server.register_processor(RequestCode.CHECK_CLIENT_CONFIG, self.check_client_config)
 
     def _watch(self, connection: RemotingConnection) -> None:
         """Forget the connection's clients once it closes (doChannelCloseEvent)."""
@@ -131,3 +135,43 @@ class ClientManageProcessor:
         return RemotingCommand(
             ResponseCode.SUCCESS, body=json_body.dumps({"consumerIdList": client_ids})
         )
+
+    def check_client_config(self, connection: RemotingConnection, request: RemotingCommand):
+        """May this consumer filter its subscription here? (checkClientConfig)
+
+        Java consumers ask at start for each subscription that is not TAG and
+        refuse to start unless the answer is SUCCESS: 1 when the broker has
+        no ``enablePropertyFilter``, 23 when the expression does not compile.
+        """
+        body = request.body or b""
+        if len(body) > HEARTBEAT_BODY_SIZE_MAX:
+            raise ProtocolError(f"check-client body of {len(body)} bytes is too large")
+        data = json_body.loads(body) if body else None
+        subscription = data.get("subscriptionData") if isinstance(data, dict) else None
+        if not isinstance(subscription, dict):
+            return RemotingCommand(ResponseCode.SUCCESS)
+        kind = subscription.get("expressionType") or TAG
+        if kind == TAG:
+            return RemotingCommand(ResponseCode.SUCCESS)
+        if not self.broker.config.enable_property_filter:
+            raise BrokerError(
+                ResponseCode.SYSTEM_ERROR,
+                f"The broker does not support consumer to filter message by {kind}",
+            )
+        if kind != SQL92:
+            raise BrokerError(
+                ResponseCode.SUBSCRIPTION_PARSE_FAILED, f"no filter for expression type {kind}"
+            )
+        try:
+            compile_selector(str(subscription.get("subString") or ""))
+        except SelectorError as exc:
+            logger.warning(
+                "client %s of group %s: filter expression does not compile: %s",
+                data.get("clientId"),
+                data.get("group"),
+                exc,
+            )
+            raise BrokerError(
+                ResponseCode.SUBSCRIPTION_PARSE_FAILED, f"Invalid MessageSelector. {exc}"
+            ) from None
+        return RemotingCommand(ResponseCode.SUCCESS)

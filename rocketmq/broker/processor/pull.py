@@ -4,6 +4,15 @@ Upstream PullMessageProcessor (validation order and status -> code table in
 shared/spec/semantics.md §5). A pull that finds nothing (19) and carries the
 SUSPEND flag is held by the PullRequestHoldService and runs once more when a
 matching message arrives or its suspend time is over.
+
+SQL92 subscriptions (broker ``enablePropertyFilter``) are checked like
+upstream 4.9.x/5.x: from the heartbeat, the group's compiled filter must
+exist (27 FILTER_DATA_NOT_EXIST when the expression did not compile) and be
+as new as the pull's subVersion (28); a pull carrying its subscription
+(flag 0x4) is compiled here (23 when it does not compile; upstream's
+``assert`` there is off in production, which would let every message
+through). Then SQL92 on a broker without ``enablePropertyFilter`` gets 1.
+The store reads each candidate's properties and the filter decides.
 """
 
 from __future__ import annotations
@@ -15,10 +24,12 @@ from rocketmq._core import headers
 from rocketmq._core import remoting as codec
 from rocketmq.broker.client_manager import BROADCASTING, SubscriptionData
 from rocketmq.broker.config import SLAVE
+from rocketmq.broker.filter import SQL92, TAG
 from rocketmq.broker.processor.fields import ext_of
 from rocketmq.common.codes import RequestCode, ResponseCode
 from rocketmq.common.topic import PERM_READ
-from rocketmq.errors import BrokerError
+from rocketmq.errors import BrokerError, SelectorError
+from rocketmq.filter import Selector, compile_selector
 from rocketmq.remoting.transfer import FileRange, FileRegionResponse
 from rocketmq.store.status import GetMessageStatus
 
@@ -34,7 +45,7 @@ FLAG_COMMIT_OFFSET = 0x1
 FLAG_SUSPEND = 0x2
 FLAG_SUBSCRIPTION = 0x4
 
-_EXPRESSION_TYPES = ("TAG", "SQL92")
+_EXPRESSION_TYPES = (TAG, SQL92)
 
 # Status -> response code; the two "queue has nothing" statuses depend on the offset.
 _STATUS_CODES = {
@@ -61,12 +72,12 @@ class PullMessageProcessor:
         self, connection: RemotingConnection, request: RemotingCommand
     ) -> RemotingCommand | FileRegionResponse:
         header = headers.PullMessageRequestHeader.from_ext_fields(ext_of(request))
-        subscription = self._check(connection, header)
+        subscription, selector = self._check(connection, header)
         if header.sys_flag & FLAG_COMMIT_OFFSET and self.broker.config.broker_role != SLAVE:
             self.broker.consumer_offset_manager.commit_offset(
                 header.consumer_group, header.topic, header.queue_id, header.commit_offset
             )
-        response = self._read(header, subscription)
+        response = self._read(header, subscription, selector)
         code = response.command.code if type(response) is FileRegionResponse else response.code
         if code != ResponseCode.PULL_NOT_FOUND or not header.sys_flag & FLAG_SUSPEND:
             return response
@@ -77,13 +88,30 @@ class PullMessageProcessor:
             else config.short_polling_time_ms
         )
         await self.broker.hold_service.wait(
-            header.topic, header.queue_id, header.queue_offset, subscription.code_set, hold_ms
+            header.topic,
+            header.queue_id,
+            header.queue_offset,
+            subscription.code_set,
+            hold_ms,
+            None if selector is None else self._arrival_filter(header, selector),
         )
         # Whatever woke us (a message, the deadline), answer with what is there now;
         # the checks ran before the wait and are not repeated (upstream re-runs them).
-        return self._read(header, subscription)
+        return self._read(header, subscription, selector)
 
-    def _check(self, connection: RemotingConnection, header) -> SubscriptionData:
+    def _arrival_filter(self, header, selector: Selector):
+        """Wake a held SQL92 pull only for a message its filter accepts."""
+        store, topic, queue_id = self.broker.store, header.topic, header.queue_id
+
+        def accepts(queue_offset: int) -> bool:
+            properties = store.read_properties(topic, queue_id, queue_offset)
+            return properties is None or selector.matches(properties)
+
+        return accepts
+
+    def _check(
+        self, connection: RemotingConnection, header
+    ) -> tuple[SubscriptionData, Selector | None]:
         broker = self.broker
         if not broker.config.broker_permission & PERM_READ:
             raise BrokerError(
@@ -126,9 +154,17 @@ class PullMessageProcessor:
                     f"parse the consumer's subscription[{header.subscription}] failed, "
                     f"group: {group}",
                 )
+            if kind != TAG and not header.subscription:
+                # FilterAPI.build: "Expression can't be null!"
+                raise BrokerError(
+                    ResponseCode.SUBSCRIPTION_PARSE_FAILED,
+                    f"parse the consumer's subscription failed: empty {kind} expression, "
+                    f"group: {group}",
+                )
             subscription = SubscriptionData.build(
                 topic, header.subscription, kind, header.sub_version
             )
+            selector = None
             info = broker.consumer_manager.find(group)
             if info is not None and info.message_model == BROADCASTING:
                 self._check_broadcast(group_config, group)
@@ -152,13 +188,43 @@ class PullMessageProcessor:
                     ResponseCode.SUBSCRIPTION_NOT_LATEST,
                     f"the consumer's subscription not latest, group: {group}",
                 )
-        if subscription.expression_type == "SQL92":
-            # enablePropertyFilter is not supported (yet): upstream's answer when it is off.
+            selector = self._heartbeat_filter(subscription, header)
+        if subscription.expression_type == TAG:
+            return subscription, None
+        if not broker.config.enable_property_filter:
             raise BrokerError(
                 ResponseCode.SYSTEM_ERROR,
-                "The broker does not support consumer to filter message by SQL92",
+                "The broker does not support consumer to filter message by "
+                f"{subscription.expression_type}",
             )
-        return subscription
+        if selector is None:
+            try:
+                selector = compile_selector(subscription.sub_string)
+            except SelectorError as exc:
+                raise BrokerError(
+                    ResponseCode.SUBSCRIPTION_PARSE_FAILED,
+                    f"parse the consumer's subscription[{subscription.sub_string}] failed, "
+                    f"group: {group}: {exc}",
+                ) from None
+        return subscription, selector
+
+    def _heartbeat_filter(self, subscription: SubscriptionData, header) -> Selector | None:
+        """The compiled filter a heartbeat registered (ConsumerFilterManager); None for TAG."""
+        if subscription.expression_type == TAG:
+            return None
+        group = header.consumer_group
+        data = self.broker.consumer_manager.filter_manager.get(header.topic, group)
+        if data is None:
+            raise BrokerError(
+                ResponseCode.FILTER_DATA_NOT_EXIST,
+                "The broker's consumer filter data is not exist!Your expression may be wrong!",
+            )
+        if data.client_version < header.sub_version:
+            raise BrokerError(
+                ResponseCode.FILTER_DATA_NOT_LATEST,
+                f"the consumer's consumer filter data not latest, group: {group}",
+            )
+        return data.selector
 
     @staticmethod
     def _check_broadcast(group_config, group: str) -> None:
@@ -168,7 +234,9 @@ class PullMessageProcessor:
                 f"the consumer group[{group}] can not consume by broadcast way",
             )
 
-    def _read(self, header, subscription: SubscriptionData) -> RemotingCommand | FileRegionResponse:
+    def _read(
+        self, header, subscription: SubscriptionData, selector: Selector | None
+    ) -> RemotingCommand | FileRegionResponse:
         config = self.broker.config
         max_bytes = config.pull_bytes_max
         if header.max_msg_bytes is not None and header.max_msg_bytes > 0:
@@ -180,6 +248,7 @@ class PullMessageProcessor:
             min(max(1, header.max_msg_nums), config.pull_msg_nums_max),
             subscription.code_set,
             max_bytes,
+            None if selector is None else selector.matches,
         )
         status = result.status
         if status in _EMPTY_QUEUE:

@@ -92,6 +92,20 @@ final class Driver {
         emit("FAIL " + what + ": " + reason.replace('\n', ' '));
     }
 
+    /**
+     * A client's start() threw (MQClientException): print its response code and
+     * message as {"event":"start_failed",...}, then the FAIL line, then exit.
+     */
+    void startFailed(String what, int responseCode, String errorMessage) {
+        Map<String, Object> line = new TreeMap<>();
+        line.put("event", "start_failed");
+        line.put("responseCode", responseCode);
+        line.put("error", String.valueOf(errorMessage));
+        emitJson(line);
+        fail(what, "start failed: code " + responseCode + ": " + errorMessage);
+        exit();
+    }
+
     boolean check(boolean condition, String what, String reason) {
         if (!condition) {
             fail(what, reason);

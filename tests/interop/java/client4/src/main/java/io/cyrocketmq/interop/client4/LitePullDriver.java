@@ -3,6 +3,8 @@ package io.cyrocketmq.interop.client4;
 import java.util.List;
 
 import org.apache.rocketmq.client.consumer.DefaultLitePullConsumer;
+import org.apache.rocketmq.client.consumer.MessageSelector;
+import org.apache.rocketmq.client.exception.MQClientException;
 import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
 import org.apache.rocketmq.common.message.MessageExt;
 
@@ -11,7 +13,8 @@ import org.apache.rocketmq.common.message.MessageExt;
  * --expect distinct messages arrived or --timeout-ms passed.
  *
  * <pre>
- * LitePullDriver --namesrv ADDR --topic T --expect N [--group G] [--subscribe EXPR]
+ * LitePullDriver --namesrv ADDR --topic T --expect N [--group G]
+ *                [--subscribe TAGEXPR | --sql SQL92EXPR]
  *                [--timeout-ms MS] [--serialize JSON|ROCKETMQ]
  * </pre>
  *
@@ -38,8 +41,17 @@ public final class LitePullDriver {
         consumer.setInstanceName(driver.get("instance", "litepull-" + ProcessHandle.current().pid()));
         consumer.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
         consumer.setAutoCommit(true);
-        consumer.subscribe(topic, driver.get("subscribe", "*"));
-        consumer.start();
+        String sql = driver.get("sql", null);
+        if (sql != null) {
+            consumer.subscribe(topic, MessageSelector.bySql(sql));
+        } else {
+            consumer.subscribe(topic, driver.get("subscribe", "*"));
+        }
+        try {
+            consumer.start();
+        } catch (MQClientException e) {
+            driver.startFailed(NAME, e.getResponseCode(), e.getErrorMessage());
+        }
         Received received = new Received();
         try {
             long deadline = System.currentTimeMillis() + timeoutMillis;

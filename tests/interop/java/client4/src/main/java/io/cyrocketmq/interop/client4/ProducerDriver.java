@@ -11,10 +11,12 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
+import org.apache.rocketmq.client.producer.MessageQueueSelector;
 import org.apache.rocketmq.client.producer.SendCallback;
 import org.apache.rocketmq.client.producer.SendResult;
 import org.apache.rocketmq.client.producer.SendStatus;
 import org.apache.rocketmq.common.message.Message;
+import org.apache.rocketmq.common.message.MessageAccessor;
 import org.apache.rocketmq.common.message.MessageClientIDSetter;
 import org.apache.rocketmq.common.message.MessageConst;
 import org.apache.rocketmq.common.message.MessageDecoder;
@@ -22,23 +24,39 @@ import org.apache.rocketmq.common.message.MessageId;
 import org.apache.rocketmq.common.message.MessageQueue;
 
 /**
- * DefaultMQProducer (rocketmq-client 4.9.8 or 5.3.x): sync, async and oneway sends.
+ * DefaultMQProducer (rocketmq-client 4.9.8 or 5.3.x): sync, async, oneway and batch sends.
  *
  * <pre>
  * ProducerDriver --namesrv ADDR --topic T [--group G] [--count N] [--modes sync,async,oneway]
  *                [--tags TagA,TagB] [--run ID] [--prop k=v ...] [--serialize JSON|ROCKETMQ]
- *                [--create-topic QUEUES]
+ *                [--create-topic QUEUES] [--delay-level L] [--order-keys K] [--body-size B]
+ *                [--deliver-after-ms MS]
  * </pre>
  *
- * Sends N messages per mode. Tags cycle through --tags; every message carries
+ * Sends N messages per mode ("batch": all N in one send). Bodies are padded to
+ * --body-size bytes. Tags cycle through --tags; every message carries
  * two keys and the user properties u_run, u_mode, u_index, u_text plus every
  * --prop. Prints one JSON line per message ({"event":"sent",...}), then
  * {@code OK producer} or FAIL lines; exit 0 only without failures.
+ *
+ * <p>--order-keys K (sync sends only): message i gets the sharding key
+ * {@code "key-" + (i mod K)}, kept as user property u_shard, and goes through a
+ * MessageQueueSelector to queue {@code floorMod(shardingKey.hashCode(), queues)}: the
+ * messages of one key land on one queue in send order.
  */
 public final class ProducerDriver {
     private static final String NAME = "producer";
     private static final long ASYNC_WAIT_SECONDS = 30;
     private static final long ROUTE_WAIT_MILLIS = 20_000;
+
+    private static int delayLevel;
+    private static int bodySize;
+    private static long deliverAfterMillis;
+    private static int orderKeys;
+
+    /** The queue of a sharding key (the select argument): hash modulo the queue count. */
+    private static final MessageQueueSelector SHARD_SELECTOR =
+        (queues, msg, shardingKey) -> queues.get(Math.floorMod(shardingKey.hashCode(), queues.size()));
 
     private ProducerDriver() {
     }
@@ -49,7 +67,15 @@ public final class ProducerDriver {
         String topic = driver.require("topic");
         String group = driver.get("group", "cy_interop_producer");
         int count = driver.getInt("count", 10);
+        delayLevel = driver.getInt("delay-level", 0);
+        bodySize = driver.getInt("body-size", 0);
+        deliverAfterMillis = Long.parseLong(driver.get("deliver-after-ms", "0"));
         List<String> modes = Arrays.asList(driver.get("modes", "sync,async,oneway").split(","));
+        orderKeys = driver.getInt("order-keys", 0);
+        if (orderKeys > 0 && !modes.equals(List.of("sync"))) {
+            driver.fail(NAME, "--order-keys keeps the order of sync sends only: use --modes sync");
+            driver.exit();
+        }
         String[] tags = driver.get("tags", "TagA").split(",");
         String run = driver.get("run", Long.toString(System.currentTimeMillis()));
         Map<String, String> extraProps = driver.props();
@@ -73,6 +99,7 @@ public final class ProducerDriver {
                     case "sync": sendSync(driver, producer, messages); break;
                     case "async": sendAsync(driver, producer, messages); break;
                     case "oneway": sendOneway(driver, producer, messages); break;
+                    case "batch": sendBatch(driver, producer, messages); break;
                     default: driver.fail(NAME, "unknown mode " + mode);
                 }
             }
@@ -89,12 +116,32 @@ public final class ProducerDriver {
 
     private static Message message(String topic, String run, String mode, int index, String tag,
                                    Map<String, String> extraProps) {
-        Message msg = new Message(topic, tag, Driver.body(run, mode, index));
+        byte[] body = Driver.body(run, mode, index);
+        if (bodySize > body.length) {
+            // Larger than compressMsgBodyOverHowmuch (4 KiB): the client compresses it.
+            byte[] padded = Arrays.copyOf(body, bodySize);
+            for (int i = body.length; i < bodySize; i++) {
+                padded[i] = (byte) ('a' + (i + index) % 26);
+            }
+            body = padded;
+        }
+        Message msg = new Message(topic, tag, body);
+        if (delayLevel > 0) {
+            msg.setDelayTimeLevel(delayLevel);
+        }
+        if (deliverAfterMillis > 0) {
+            // 5.x timer message; Message#setDeliverTimeMs exists in 5.x only.
+            MessageAccessor.putProperty(msg, "TIMER_DELIVER_MS",
+                Long.toString(System.currentTimeMillis() + deliverAfterMillis));
+        }
         msg.setKeys(Arrays.asList("key-" + run + "-" + mode + "-" + index, "alt-" + index));
         msg.putUserProperty("u_run", run);
         msg.putUserProperty("u_mode", mode);
         msg.putUserProperty("u_index", Integer.toString(index));
         msg.putUserProperty("u_text", "h\u00e9llo \u4e2d\u6587 a=b;c");
+        if (orderKeys > 0) {
+            msg.putUserProperty("u_shard", "key-" + (index % orderKeys));
+        }
         for (Map.Entry<String, String> entry : extraProps.entrySet()) {
             msg.putUserProperty(entry.getKey(), entry.getValue());
         }
@@ -145,8 +192,31 @@ public final class ProducerDriver {
     private static void sendSync(Driver driver, DefaultMQProducer producer, List<Message> messages)
         throws Exception {
         for (Message msg : messages) {
-            SendResult result = producer.send(msg);
+            SendResult result = orderKeys > 0
+                ? producer.send(msg, SHARD_SELECTOR, msg.getUserProperty("u_shard"))
+                : producer.send(msg);
             report(driver, producer, "sync", msg, result);
+        }
+    }
+
+    /** One send of every message; the result names each message's id, comma-separated. */
+    private static void sendBatch(Driver driver, DefaultMQProducer producer, List<Message> messages)
+        throws Exception {
+        SendResult result = producer.send(messages);
+        String what = NAME + " batch";
+        driver.check(result.getSendStatus() == SendStatus.SEND_OK, what, "status " + result.getSendStatus());
+        String[] ids = result.getMsgId().split(",");
+        driver.check(ids.length == messages.size(), what, ids.length + " ids for " + messages.size());
+        MessageQueue queue = result.getMessageQueue();
+        for (int i = 0; i < messages.size() && i < ids.length; i++) {
+            Message msg = messages.get(i);
+            String uniq = MessageClientIDSetter.getUniqID(msg);
+            driver.check(ids[i].equals(uniq), what, "id " + ids[i] + " != UNIQ_KEY " + uniq);
+            Map<String, Object> line = sent("batch", msg, uniq);
+            line.put("brokerName", queue.getBrokerName());
+            line.put("queueId", queue.getQueueId());
+            line.put("queueOffset", result.getQueueOffset() + i);
+            Driver.emitJson(line);
         }
     }
 

@@ -1,15 +1,19 @@
 package io.cyrocketmq.interop.client4;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
+import org.apache.rocketmq.client.consumer.MessageSelector;
 import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
+import org.apache.rocketmq.client.exception.MQClientException;
 import org.apache.rocketmq.client.impl.consumer.ProcessQueue;
 import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
 import org.apache.rocketmq.common.message.MessageExt;
@@ -19,15 +23,18 @@ import org.apache.rocketmq.common.message.MessageQueue;
  * DefaultMQPushConsumer (rocketmq-client 4.9.8 or 5.3.x), clustering, CONSUME_FROM_FIRST_OFFSET.
  *
  * <pre>
- * PushConsumerDriver --namesrv ADDR --topic T [--group G] [--instance NAME] [--subscribe EXPR]
+ * PushConsumerDriver --namesrv ADDR --topic T [--group G] [--instance NAME]
+ *                    [--subscribe TAGEXPR | --sql SQL92EXPR]
  *                    [--expect N] [--timeout-ms MS] [--serialize JSON|ROCKETMQ]
+ *                    [--fail-index I ...] [--max-reconsume N]
  * </pre>
  *
  * Prints {"event":"started"} once running, {"event":"assigned","queues":[...]}
  * whenever the set of queues this instance holds changes, one {"event":"recv",...}
  * line per delivery, and a {"event":"summary",...} line at the end. Stops when N
  * distinct messages arrived (--expect N, N > 0), when stdin reaches EOF, or at
- * the timeout (a FAIL only when --expect was not reached).
+ * the timeout (a FAIL only when --expect was not reached). Messages whose user
+ * property u_index is a --fail-index are answered RECONSUME_LATER every time.
  */
 public final class PushConsumerDriver {
     private static final String NAME = "pushconsumer";
@@ -54,16 +61,34 @@ public final class PushConsumerDriver {
         // source compiling against 4.x and 5.x, where the class moved package.
         consumer.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
         consumer.setPersistConsumerOffsetInterval(1000);
-        consumer.subscribe(topic, expression);
+        String sql = driver.get("sql", null);
+        if (sql != null) {
+            consumer.subscribe(topic, MessageSelector.bySql(sql));
+        } else {
+            consumer.subscribe(topic, expression);
+        }
+        Set<String> failIndexes = new HashSet<>(driver.getAll("fail-index"));
+        int maxReconsume = driver.getInt("max-reconsume", -1);
+        if (maxReconsume >= 0) {
+            consumer.setMaxReconsumeTimes(maxReconsume);
+        }
         consumer.registerMessageListener((MessageListenerConcurrently) (msgs, context) -> {
+            boolean fail = false;
             for (MessageExt msg : msgs) {
                 if (received.record(msg) >= expect && expect > 0) {
                     stop.countDown();
                 }
+                fail |= failIndexes.contains(msg.getUserProperty("u_index"));
             }
-            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+            // --fail-index: those messages always fail, so they go retry, then DLQ.
+            return fail ? ConsumeConcurrentlyStatus.RECONSUME_LATER : ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
         });
-        consumer.start();
+        try {
+            consumer.start();
+        } catch (MQClientException e) {
+            // For example a SQL92 subscription the broker refuses (CHECK_CLIENT_CONFIG).
+            driver.startFailed(NAME, e.getResponseCode(), e.getErrorMessage());
+        }
         Map<String, Object> started = new LinkedHashMap<>();
         started.put("event", "started");
         started.put("clientId", consumer.buildMQClientId());

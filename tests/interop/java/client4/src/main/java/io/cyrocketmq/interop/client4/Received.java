@@ -22,6 +22,15 @@ final class Received {
         }
         Map<String, Object> line = new LinkedHashMap<>();
         line.put("event", "recv");
+        line.putAll(describe(msg));
+        line.put("receivedAt", System.currentTimeMillis());
+        Driver.emitJson(line);
+        return seen.size();
+    }
+
+    /** What the tests compare of a message, as a JSON object. */
+    static Map<String, Object> describe(MessageExt msg) {
+        Map<String, Object> line = new LinkedHashMap<>();
         line.put("msgId", msg.getMsgId());
         line.put("topic", msg.getTopic());
         line.put("body", Driver.hex(msg.getBody()));
@@ -32,10 +41,11 @@ final class Received {
         line.put("queueOffset", msg.getQueueOffset());
         line.put("commitLogOffset", msg.getCommitLogOffset());
         line.put("reconsumeTimes", msg.getReconsumeTimes());
+        line.put("bornTimestamp", msg.getBornTimestamp());
+        line.put("storeTimestamp", msg.getStoreTimestamp());
         line.put("bornHost", String.valueOf(msg.getBornHost()));
         line.put("storeHost", String.valueOf(msg.getStoreHost()));
-        Driver.emitJson(line);
-        return seen.size();
+        return line;
     }
 
     synchronized Map<String, Object> summary() {
