@@ -10,6 +10,7 @@ from pathlib import Path
 from rocketmq._core import headers
 from rocketmq._core import message as msgfmt
 from rocketmq._core import remoting as codec
+from rocketmq.broker.timer import TIMER_TOPIC
 from rocketmq.broker.topic_config import (
     TRANS_CHECK_MAX_TIME_TOPIC,
     TRANS_HALF_TOPIC,
@@ -179,6 +180,24 @@ async def test_delay_applies_when_the_transaction_commits(tmp_path: Path) -> Non
         assert (props["REAL_TOPIC"], props["REAL_QID"], props["DELAY"]) == (TOPIC, "2", "2")
         assert "TRAN_MSG" not in props
         assert parked.sys_flag & msgfmt.TRANSACTION_TYPE_MASK == COMMIT
+
+
+async def test_a_timer_applies_when_the_transaction_commits(tmp_path: Path) -> None:
+    async with running_broker(tmp_path) as broker, RemotingClient() as client:
+        addr = addr_of(broker)
+        deliver_ms = int(time.time() * 1000) + 60_000
+        sent = await client.invoke(addr, half_request("U5", TIMER_DELIVER_MS=str(deliver_ms)))
+        _host, _port, physical = msgfmt.decode_offset_msg_id(sent.ext_fields["msgId"])
+        await settled()
+        assert broker.store.get_max_offset_in_queue(TIMER_TOPIC, 0) == 0
+        ended = await client.invoke(addr, end_request(0, physical, COMMIT))
+        assert ended.code == ResponseCode.SUCCESS
+        await settled()
+        [parked] = records(broker, TIMER_TOPIC, 0)
+        props = parked.properties_dict()
+        assert (props["REAL_TOPIC"], props["REAL_QID"]) == (TOPIC, "2")
+        assert int(props["TIMER_OUT_MS"]) == deliver_ms - deliver_ms % 1000
+        assert broker.store.get_max_offset_in_queue(TOPIC, 2) == 0
 
 
 async def test_check_back_then_discard(tmp_path: Path) -> None:

@@ -11,12 +11,14 @@ half. Unknown (0) is ignored; a slave refuses with SLAVE_NOT_AVAILABLE.
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import TYPE_CHECKING
 
 from rocketmq._core import message as msgfmt
 from rocketmq._core import remoting as codec
 from rocketmq.broker.config import SLAVE
+from rocketmq.broker.parking import park_message
 from rocketmq.broker.processor.fields import (
     ext_of,
     optional_bool,
@@ -117,7 +119,7 @@ class EndTransactionProcessor:
         if problem is not None:
             return RemotingCommand(ResponseCode.SYSTEM_ERROR, remark=problem)
         if transaction_type == TRANSACTION_COMMIT_TYPE:
-            message = end_message_transaction(half, broker.schedule.level_count)
+            message = end_message_transaction(half, functools.partial(park_message, broker))
             result = await store.put_messages([message])
             code, remark = _FINAL_PUT_CODES.get(
                 result.status, (ResponseCode.SYSTEM_ERROR, "UNKNOWN_ERROR DEFAULT")

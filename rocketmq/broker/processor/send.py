@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 from rocketmq._core import headers
 from rocketmq._core import message as msgfmt
 from rocketmq._core import remoting as codec
+from rocketmq.broker.parking import park_message
 from rocketmq.broker.processor.fields import ext_of
-from rocketmq.broker.schedule import PROPERTY_DELAY, park_if_delayed
 from rocketmq.broker.topic_config import (
     DLQ_GROUP_TOPIC_PREFIX,
     RETRY_GROUP_TOPIC_PREFIX,
@@ -134,7 +134,9 @@ class SendMessageProcessor:
             if half is not None:  # waits for END_TRANSACTION; a delay applies on commit
                 stored_topic, stored_queue_id, sys_flag = half
             else:
-                stored_topic, stored_queue_id = self._park(topic, queue_id, properties, sys_flag)
+                stored_topic, stored_queue_id = park_message(
+                    self.broker, topic, queue_id, properties, sys_flag
+                )
             messages = [
                 self._message(
                     header, stored_topic, stored_queue_id, body, properties, born_host, header.flag
@@ -219,21 +221,6 @@ class SendMessageProcessor:
             self.broker.topic_config_manager.create_in_send_back(dlq, 1)
             return dlq, 0
         return header.topic, queue_id
-
-    def _park(
-        self, topic: str, queue_id: int, properties: dict[str, str], sys_flag: int
-    ) -> tuple[str, int]:
-        """Where a message is stored: its own queue, or a queue it leaves when due
-        (a timer message, then a delay level)."""
-        if topic.startswith(DLQ_GROUP_TOPIC_PREFIX):
-            properties.pop(PROPERTY_DELAY, None)  # a dead letter is never delayed
-            return topic, queue_id
-        parked = self.broker.timer.park_if_timed(topic, queue_id, properties)
-        if parked[0] != topic:
-            return parked
-        return park_if_delayed(
-            topic, queue_id, properties, sys_flag, self.broker.schedule.level_count
-        )
 
     # -- records -------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ Upstream TransactionalMessageBridge and EndTransactionProcessor (4.9.7).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from rocketmq._core import message as msgfmt
 from rocketmq.broker.config import BrokerConfig
@@ -26,7 +27,6 @@ from rocketmq.broker.schedule import (
     PROPERTY_REAL_QUEUE_ID,
     PROPERTY_REAL_TOPIC,
     delay_level_of,
-    park_if_delayed,
 )
 from rocketmq.broker.topic_config import (
     TRANS_CHECK_MAX_TIME_TOPIC,
@@ -36,6 +36,9 @@ from rocketmq.broker.topic_config import (
 from rocketmq.common.codes import ResponseCode
 from rocketmq.errors import BrokerError
 from rocketmq.store.commit_log import MessageToStore
+
+# (topic, queue id, properties, sys flag) -> where to store it (parking.park_message).
+Park = Callable[[str, int, dict[str, str], int], tuple[str, int]]
 
 PROPERTY_TRANSACTION_PREPARED = "TRAN_MSG"
 PROPERTY_PRODUCER_GROUP = "PGROUP"
@@ -103,8 +106,8 @@ def check_prepare_message(
     return None
 
 
-def end_message_transaction(half: msgfmt.MessageRecord, level_count: int) -> MessageToStore:
-    """The committed message of ``half``; a DELAY parks it now (raises BrokerError).
+def end_message_transaction(half: msgfmt.MessageRecord, park: Park) -> MessageToStore:
+    """The committed message of ``half``; a timer or DELAY parks it now (raises BrokerError).
 
     Upstream serialises the half's properties before it clears REAL_TOPIC,
     REAL_QID and TRAN_MSG, so a committed 4.x record still carries all three;
@@ -121,9 +124,7 @@ def end_message_transaction(half: msgfmt.MessageRecord, level_count: int) -> Mes
         ) from None
     properties.pop(PROPERTY_TRANSACTION_PREPARED, None)
     sys_flag = with_transaction_type(half.sys_flag, msgfmt.TRANSACTION_COMMIT_TYPE)
-    stored_topic, stored_queue_id = park_if_delayed(
-        topic, queue_id, properties, sys_flag, level_count
-    )
+    stored_topic, stored_queue_id = park(topic, queue_id, properties, sys_flag)
     text = half.properties
     if (stored_topic, stored_queue_id) != (topic, queue_id):
         text = msgfmt.properties_to_string(properties)
