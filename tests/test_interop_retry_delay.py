@@ -7,7 +7,6 @@ delays take seconds: the mechanism (SCHEDULE_TOPIC_XXXX, delayOffset.json,
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -40,16 +39,6 @@ def without_queue_position(sent: list[dict]) -> list[dict]:
 def schedule(cluster: LocalCluster) -> ScheduleMessageService:
     assert cluster.broker is not None
     return cluster.broker.schedule
-
-
-async def wait_for(predicate, what: str, timeout: float = 30.0) -> None:
-    """Poll ``predicate`` (broker state) until it holds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"no {what} within {timeout} s")
-        await asyncio.sleep(0.05)
 
 
 @pytest.mark.timeout_s(180)
@@ -86,7 +75,7 @@ async def test_delay_progress_survives_a_restart(client: str, tmp_path: Path) ->
         topic = unique("cy_delay_restart")
         early = await produce(client, namesrv, topic, "--count", "5", "--modes", "sync",
                               "--delay-level", "1", "--run", "early")  # fmt: skip
-        await wait_for(lambda: schedule(cluster).delivered >= 5, "early delayed messages")
+        await harness.poll_until(lambda: schedule(cluster).delivered >= 5, "early delayed messages")
         late = await produce(client, namesrv, topic, "--count", "5", "--modes", "sync",
                              "--delay-level", "3", "--run", "late")  # fmt: skip
         await cluster.restart_broker()

@@ -77,16 +77,6 @@ def stored_count(cluster: LocalCluster, topic: str) -> int:
     )
 
 
-async def wait_for(predicate, what: str, timeout: float = CHECK_WAIT_S) -> None:
-    """Poll ``predicate`` (broker state) until it holds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"no {what} within {timeout} s")
-        await asyncio.sleep(0.05)
-
-
 @pytest.mark.timeout_s(180)
 async def test_commit_rollback_and_check_back(client: str, tmp_path: Path) -> None:
     """Committed messages arrive intact, rolled-back never; unknown ones follow the check."""
@@ -164,7 +154,9 @@ async def test_pending_halves_are_resolved_after_a_restart(client: str, tmp_path
             await cluster.restart_broker()
             broker = cluster.broker
             assert broker.consumer_offset_manager.query_offset(CHECK_GROUP, TRANS_HALF_TOPIC, 0) > 0
-            await wait_for(lambda: group in broker.producer_manager.groups, "producer heartbeat")
+            await harness.poll_until(
+                lambda: group in broker.producer_manager.groups, "producer heartbeat", CHECK_WAIT_S
+            )
             await broker.transaction_check.check()
 
             def resolved() -> bool:
@@ -178,9 +170,10 @@ async def test_pending_halves_are_resolved_after_a_restart(client: str, tmp_path
             assert_same_messages(committed, received)
             assert stored_count(cluster, topic) == len(committed)
             # Every half is resolved now: another round checks nothing.
-            await wait_for(
+            await harness.poll_until(
                 lambda: broker.store.get_max_offset_in_queue(TRANS_OP_HALF_TOPIC, 0) == 8,
                 "op records",
+                CHECK_WAIT_S,
             )
             checks_before = broker.transaction_check.checks_sent
             await broker.transaction_check.check()
@@ -221,7 +214,9 @@ async def test_unresolved_half_is_discarded_after_check_max(client: str, tmp_pat
         try:
             sent = producer.events("sent")
             service = cluster.broker.transaction_check
-            await wait_for(lambda: service.discarded == 2, "discarded halves")
+            await harness.poll_until(
+                lambda: service.discarded == 2, "discarded halves", CHECK_WAIT_S
+            )
             await asyncio.sleep(2.5)  # two more rounds: no check comes any more
             checks = checks_of(producer)
             assert set(checks) == {1, 2}

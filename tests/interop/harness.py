@@ -289,6 +289,17 @@ async def run_java(
     return await run_command(java_command(main, *args, module=module), main, timeout)
 
 
+async def poll_until(predicate: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    """Poll ``predicate`` (server state) every 50 ms until it holds; AssertionError after
+    ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"no {what} within {timeout} s")
+        await asyncio.sleep(0.05)
+
+
 class DriverProcess:
     """A Java driver running in the background, its stdout lines collected as they arrive.
 
