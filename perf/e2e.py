@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,33 +37,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from perf.runs import cpu_seconds, rss_mib, save, stop  # noqa: E402
-from tests.interop.harness import ensure_built, java_command  # noqa: E402
+from tests.interop.harness import broker_ports, ensure_built, java_command  # noqa: E402
 
 LOOPBACK = "127.0.0.1"
 COMMIT_LOG_SEGMENT_BYTES = 1024 * 1024 * 1024
 READY_TIMEOUT_S = 120.0
 CLIENT_HEAP = "-Xmx1g"
 APACHE_BROKER_HEAP = "-Xmx2g"
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind((LOOPBACK, port))
-        except OSError:
-            return False
-        return True
-
-
-def broker_ports() -> tuple[int, int]:
-    """(namesrv port, broker port) with the broker's fast (-2) and HA (+1) ports free too."""
-    for _ in range(200):
-        with socket.socket() as sock:
-            sock.bind((LOOPBACK, 0))
-            port = sock.getsockname()[1]
-        if port > 20000 and all(_port_free(p) for p in (port - 2, port + 1, port + 3)):
-            return port + 3, port
-    raise RuntimeError("no free group of ports for a broker")
 
 
 @dataclass

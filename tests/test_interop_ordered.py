@@ -30,9 +30,10 @@ from rocketmq._core import remoting as codec
 from rocketmq._testbase.cluster import LocalCluster
 from rocketmq.broker import rebalance_lock
 from rocketmq.broker.processor.lock import LOCK_BATCH_QUEUES_MAX
-from rocketmq.broker.rebalance_lock import MessageQueue, RebalanceLockManager
+from rocketmq.broker.rebalance_lock import RebalanceLockManager
 from rocketmq.common import json_body
 from rocketmq.common.codes import RequestCode, ResponseCode
+from rocketmq.common.message_queue import MessageQueue
 from rocketmq.remoting import RemotingClient
 from tests.interop import harness
 from tests.interop.java_clients import CONSUMER_WAIT_S, produce

@@ -18,10 +18,8 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
-from rocketmq.common import json_body
-from rocketmq.errors import ProtocolError
+from rocketmq.common.message_queue import MessageQueue
 
 logger = logging.getLogger("rocketmq.broker")
 
@@ -32,28 +30,6 @@ LOCK_ENTRIES_MAX = 1_000_000
 
 def monotonic_ms() -> int:
     return time.monotonic_ns() // 1_000_000
-
-
-@dataclass(frozen=True, order=True)
-class MessageQueue:
-    """common.message.MessageQueue; ordered like upstream's compareTo."""
-
-    topic: str
-    broker_name: str
-    queue_id: int
-
-    @classmethod
-    def from_json(cls, value: Any) -> MessageQueue:
-        """Read ``{"topic":..,"brokerName":..,"queueId":..}``. Raises ProtocolError."""
-        obj = json_body.as_object(value, "messageQueue")
-        topic = json_body.get_str(obj, "topic")
-        broker_name = json_body.get_str(obj, "brokerName")
-        if not topic or broker_name is None:
-            raise ProtocolError(f"messageQueue without topic or brokerName: {obj!r}")
-        return cls(topic, broker_name, json_body.get_int(obj, "queueId", 0))
-
-    def to_json(self) -> dict[str, Any]:
-        return {"brokerName": self.broker_name, "queueId": self.queue_id, "topic": self.topic}
 
 
 @dataclass

@@ -173,6 +173,24 @@ def java_command(
     return [java, heap, *options, "-cp", ensure_built(module), JAVA_PACKAGE + main, *args]
 
 
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def broker_ports() -> tuple[int, int]:
+    """(NameServer port, broker port) with the broker's fast (-2) and HA (+1) ports free too."""
+    for _ in range(200):
+        port = free_port()
+        if port > 20000 and all(_port_free(p) for p in (port - 2, port + 1, port + 3)):
+            return port + 3, port
+    raise RuntimeError("interop: no free group of ports for a broker")
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -374,9 +392,11 @@ class DriverProcess:
         return self.proc.returncode
 
 
-async def start_driver(main: str, *args: str, module: str = "remoting") -> DriverProcess:
+async def start_driver(
+    main: str, *args: str, module: str = "remoting", heap: str = JAVA_HEAP
+) -> DriverProcess:
     """Start ``io.cyrocketmq.interop.<main>`` in the background; stderr goes to pytest."""
-    cmd = java_command(main, *args, module=module)
+    cmd = java_command(main, *args, module=module, heap=heap)
     proc = await asyncio.create_subprocess_exec(
         *cmd,
         stdin=asyncio.subprocess.PIPE,
@@ -384,3 +404,33 @@ async def start_driver(main: str, *args: str, module: str = "remoting") -> Drive
         stderr=None,
     )
     return DriverProcess(main, proc)
+
+
+APACHE_HEAP = "-Xmx512m"
+
+
+async def start_apache_cluster(store: Path) -> tuple[DriverProcess, str]:
+    """Apache RocketMQ 4.9.7's NameServer and broker (module ``apache``) on loopback.
+
+    Returns the running process (``stop()`` shuts it down) and the NameServer address,
+    once the broker's TBW102 route is served.
+    """
+    namesrv_port, broker_port = broker_ports()
+    cluster = await start_driver(
+        "apache.ApacheCluster",
+        "--namesrv-port", str(namesrv_port),
+        "--broker-port", str(broker_port),
+        "--store", str(store),
+        module="apache",
+        heap=APACHE_HEAP,
+    )  # fmt: skip
+    try:
+        await cluster.wait_until(
+            lambda: any(line.startswith("READY ") for line in cluster.lines),
+            READY_TIMEOUT,
+            "READY",
+        )
+    except BaseException:
+        await cluster.stop()
+        raise
+    return cluster, f"127.0.0.1:{namesrv_port}"

@@ -18,9 +18,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rocketmq._core import remoting as codec
-from rocketmq.broker.rebalance_lock import MessageQueue
 from rocketmq.common import json_body
 from rocketmq.common.codes import RequestCode, ResponseCode
+from rocketmq.common.message_queue import MessageQueue
 from rocketmq.errors import ProtocolError
 
 if TYPE_CHECKING:

@@ -1,0 +1,1 @@
+"""RocketMQ client: producers, consumers and their rebalance (upstream client module)."""
