@@ -118,3 +118,44 @@ class SendResult:
     transaction_id: str | None = None
     region_id: str | None = None
     trace_on: bool = True
+
+
+PROPERTY_RETRY_TOPIC = "RETRY_TOPIC"
+
+
+@dataclass
+class MessageExt:
+    """A message as a consumer receives it (common.message.MessageExt)."""
+
+    topic: str
+    body: bytes
+    properties: dict[str, str]
+    msg_id: str  # UNIQ_KEY when the producer set one, else offset_msg_id
+    offset_msg_id: str
+    queue_id: int
+    queue_offset: int
+    commit_log_offset: int
+    reconsume_times: int
+    born_timestamp: int
+    store_timestamp: int
+    born_host: str
+    store_host: str
+    flag: int = 0
+    sys_flag: int = 0
+    broker_name: str = ""
+
+    @property
+    def tags(self) -> str | None:
+        return self.properties.get(PROPERTY_TAGS)
+
+    @property
+    def keys(self) -> str | None:
+        return self.properties.get(PROPERTY_KEYS)
+
+    def get_property(self, name: str) -> str | None:
+        return self.properties.get(name)
+
+
+class ConsumeStatus(enum.Enum):
+    CONSUME_SUCCESS = "CONSUME_SUCCESS"
+    RECONSUME_LATER = "RECONSUME_LATER"

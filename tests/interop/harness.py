@@ -21,7 +21,8 @@ Programs of the ``client4`` module (rocketmq-client 4.9.8, package
 ``io.cyrocketmq.interop.client4``; run as ``client4.<Name>`` with
 ``module="client4"``): ``ProducerDriver``, ``PushConsumerDriver``,
 ``LitePullDriver``, ``OrderlyConsumerDriver``, ``TransactionProducerDriver``,
-``QueryDriver``, and the load tools ``BenchProducer`` and ``BenchConsumer``,
+``QueryDriver``, ``AllocateDriver`` (the queue allocation strategies on
+given inputs), and the load tools ``BenchProducer`` and ``BenchConsumer``,
 each described in its javadoc. Module ``client5`` builds
 the same sources against rocketmq-client 5.3.3. Long-running drivers are
 started with ``start_driver`` and finish when their stdin closes.
@@ -409,18 +410,25 @@ async def start_driver(
 APACHE_HEAP = "-Xmx512m"
 
 
-async def start_apache_cluster(store: Path) -> tuple[DriverProcess, str]:
+async def start_apache_cluster(
+    store: Path, broker_conf: dict[str, str] | None = None
+) -> tuple[DriverProcess, str]:
     """Apache RocketMQ 4.9.7's NameServer and broker (module ``apache``) on loopback.
 
-    Returns the running process (``stop()`` shuts it down) and the NameServer address,
-    once the broker's TBW102 route is served.
+    ``broker_conf`` holds upstream broker/store keys (``messageDelayLevel``, ...).
+    Returns the running process (``stop()`` shuts it down) and the NameServer
+    address, once the broker's TBW102 route is served.
     """
     namesrv_port, broker_port = broker_ports()
+    extra = []
+    for key, value in (broker_conf or {}).items():
+        extra += ["--broker-conf", f"{key}={value}"]
     cluster = await start_driver(
         "apache.ApacheCluster",
         "--namesrv-port", str(namesrv_port),
         "--broker-port", str(broker_port),
         "--store", str(store),
+        *extra,
         module="apache",
         heap=APACHE_HEAP,
     )  # fmt: skip

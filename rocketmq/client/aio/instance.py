@@ -68,6 +68,8 @@ class ClientInstance:
         self.routes: dict[str, TopicRouteData] = {}
         self.broker_addrs: dict[str, dict[int, str]] = {}  # brokerName -> brokerId -> addr
         self.producer_groups: set[str] = set()
+        # group -> ConsumerData (heartbeat JSON), refreshed by the consumer on each call.
+        self.consumers: dict[str, Callable[[], dict]] = {}
         self._namesrv_index = 0
         self._tasks: list[asyncio.Task] = []
         self._started = False
@@ -158,18 +160,25 @@ class ClientInstance:
     def heartbeat_body(self) -> bytes:
         data = {
             "clientID": self.client_id,
-            "consumerDataSet": [],
+            "consumerDataSet": [self.consumers[group]() for group in sorted(self.consumers)],
             "producerDataSet": [{"groupName": group} for group in sorted(self.producer_groups)],
         }
         return json_body.dumps(data)
 
+    def heartbeat_addrs(self) -> list[str]:
+        """Masters only for a producer-only client, every broker when it consumes."""
+        addrs = []
+        for broker_name, by_id in self.broker_addrs.items():
+            if self.consumers:
+                addrs.extend(by_id[i] for i in sorted(by_id))
+            elif (addr := self.master_addr(broker_name)) is not None:
+                addrs.append(addr)
+        return addrs
+
     async def send_heartbeats(self) -> None:
-        """HEART_BEAT to every master in the known routes; failures are logged."""
+        """HEART_BEAT to the brokers in the known routes; failures are logged."""
         body = self.heartbeat_body()
-        for broker_name in list(self.broker_addrs):
-            addr = self.master_addr(broker_name)
-            if addr is None:
-                continue
+        for addr in self.heartbeat_addrs():
             request = RemotingCommand(RequestCode.HEART_BEAT, body=body)
             try:
                 response = await self.remoting.invoke(addr, request)
@@ -186,15 +195,12 @@ class ClientInstance:
                 )
 
     async def _unregister(self) -> None:
-        for group in sorted(self.producer_groups):
-            for broker_name in list(self.broker_addrs):
-                addr = self.master_addr(broker_name)
-                if addr is None:
-                    continue
-                request = RemotingCommand(
-                    RequestCode.UNREGISTER_CLIENT,
-                    {"clientID": self.client_id, "producerGroup": group},
-                )
+        groups = [("producerGroup", group) for group in sorted(self.producer_groups)]
+        groups += [("consumerGroup", group) for group in sorted(self.consumers)]
+        for role, group in groups:
+            for addr in self.heartbeat_addrs():
+                fields = {"clientID": self.client_id, role: group}
+                request = RemotingCommand(RequestCode.UNREGISTER_CLIENT, fields)
                 try:
                     await self.remoting.invoke(addr, request)
                 except RemotingError as exc:

@@ -1,0 +1,208 @@
+"""Our asyncio PushConsumer against our broker and Apache RocketMQ's (same test bodies).
+
+The official Java producer (rocketmq-client 4.9.8) sends; every message must
+reach our consumer exactly as sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from rocketmq._testbase.cluster import LocalCluster
+from rocketmq.client.aio import (
+    BROADCASTING,
+    CONSUME_FROM_FIRST_OFFSET,
+    ConsumeStatus,
+    MessageExt,
+    PushConsumer,
+)
+from tests.interop import harness
+from tests.interop.java_clients import produce
+from tests.interop.messages import assert_same_messages, unique
+
+pytestmark = pytest.mark.interop
+
+JAVA_CLIENT = "client4"
+SERVERS = ["ours", "apache"]
+WAIT_S = 60.0
+# One-second delay levels, so that retries come back in a second on both brokers.
+FAST_DELAYS = " ".join(["1s"] * 18)
+
+
+@pytest.fixture(scope="module")
+def java_built() -> None:
+    harness.ensure_built(JAVA_CLIENT)
+    harness.ensure_built("apache")
+
+
+@contextlib.asynccontextmanager
+async def running_server(kind: str, root: Path) -> AsyncIterator[str]:
+    if kind == "ours":
+        overrides = {"message_delay_level": FAST_DELAYS}
+        async with LocalCluster(root, store_overrides=overrides) as cluster:
+            yield cluster.namesrv_addr
+        return
+    process, namesrv = await harness.start_apache_cluster(root, {"messageDelayLevel": FAST_DELAYS})
+    try:
+        yield namesrv
+    finally:
+        await process.stop()
+
+
+def as_recv(message: MessageExt) -> dict:
+    """A MessageExt in the drivers' JSON shape, for assert_same_messages."""
+    return {
+        "msgId": message.msg_id,
+        "topic": message.topic,
+        "body": message.body.hex(),
+        "tags": message.tags,
+        "keys": message.keys,
+        "props": dict(message.properties),
+        "queueId": message.queue_id,
+        "queueOffset": message.queue_offset,
+        "reconsumeTimes": message.reconsume_times,
+    }
+
+
+class Collector:
+    """A listener that records deliveries; fails the first delivery of chosen indexes."""
+
+    def __init__(self, fail_first: set[str] = frozenset()) -> None:
+        self.deliveries: list[MessageExt] = []
+        self.fail_first = set(fail_first)
+        self.changed = asyncio.Event()
+
+    async def __call__(self, messages: list[MessageExt]) -> ConsumeStatus:
+        self.deliveries.extend(messages)
+        self.changed.set()
+        index = messages[0].properties.get("u_index")
+        if index in self.fail_first and messages[0].reconsume_times == 0:
+            return ConsumeStatus.RECONSUME_LATER
+        return ConsumeStatus.CONSUME_SUCCESS
+
+    def distinct(self) -> int:
+        return len({m.msg_id for m in self.deliveries})
+
+    async def wait(self, predicate, what: str) -> None:
+        await harness.poll_until(predicate, what, WAIT_S)
+
+
+def consumer(namesrv: str, group: str, topic: str, listener, expression: str = "*", **kw):
+    push = PushConsumer(
+        group, namesrv, consume_from_where=CONSUME_FROM_FIRST_OFFSET, rebalance_interval_ms=1000,
+        **kw,
+    )  # fmt: skip
+    push.subscribe(topic, expression)
+    push.register_listener(listener)
+    return push
+
+
+@pytest.mark.timeout_s(240)
+@pytest.mark.parametrize("server", SERVERS)
+async def test_push_consumer_receives_filters_and_retries(
+    java_built: None, server: str, tmp_path: Path
+) -> None:
+    topic = unique("cy_py_push")
+    async with running_server(server, tmp_path) as namesrv:
+        sent = await produce(JAVA_CLIENT, namesrv, topic, "--count", "10",
+                             "--modes", "sync,async", "--tags", "TagA,TagB")  # fmt: skip
+        everything = Collector(fail_first={"3"})
+        only_a = Collector()
+        async with (
+            consumer(namesrv, unique("cy_py_all"), topic, everything),
+            consumer(namesrv, unique("cy_py_a"), topic, only_a, "TagA"),
+        ):
+            await everything.wait(
+                lambda: (
+                    everything.distinct() == 20
+                    and sum(m.reconsume_times == 1 for m in everything.deliveries) == 2
+                ),
+                "every message, and two retried",
+            )
+            await only_a.wait(lambda: only_a.distinct() == 10, "the TagA half")
+        first = [as_recv(m) for m in everything.deliveries if m.reconsume_times == 0]
+        assert_same_messages(sent, first)
+        retried = [m for m in everything.deliveries if m.reconsume_times == 1]
+        assert {m.properties["u_index"] for m in retried} == {"3"}
+        assert all(m.topic == topic for m in retried)  # restored from RETRY_TOPIC
+        assert_same_messages(
+            [item for item in sent if item["tags"] == "TagA"],
+            [as_recv(m) for m in only_a.deliveries],
+        )
+
+
+@pytest.mark.timeout_s(240)
+@pytest.mark.parametrize("server", SERVERS)
+async def test_two_members_share_then_one_takes_over(
+    java_built: None, server: str, tmp_path: Path
+) -> None:
+    topic = unique("cy_py_share")
+    group = unique("cy_py_grp")
+    async with running_server(server, tmp_path) as namesrv:
+        await produce(JAVA_CLIENT, namesrv, topic, "--count", "0", "--create-topic", "8")
+        first, second = Collector(), Collector()
+        one = consumer(namesrv, group, topic, first, instance_name="one")
+        two = consumer(namesrv, group, topic, second, instance_name="two")
+        await one.start()
+        await two.start()
+        try:
+
+            def held(push: PushConsumer) -> set[int]:
+                return {q.queue_id for q in push.queues if q.topic == topic}
+
+            await harness.poll_until(
+                lambda: len(held(one)) == 4 and len(held(two)) == 4
+                and not held(one) & held(two),
+                "an even split", WAIT_S,
+            )  # fmt: skip
+            sent = await produce(JAVA_CLIENT, namesrv, topic, "--count", "24", "--modes", "sync")
+            await first.wait(lambda: first.distinct() + second.distinct() >= 24, "all 24")
+            assert {m.queue_id for m in first.deliveries} <= held(one)
+            assert {m.queue_id for m in second.deliveries} <= held(two)
+            await two.shutdown()
+            await harness.poll_until(lambda: len(held(one)) == 8, "every queue", WAIT_S)
+            more = await produce(JAVA_CLIENT, namesrv, topic, "--count", "12", "--modes", "sync",
+                                 "--run", "more")  # fmt: skip
+            await first.wait(lambda: first.distinct() + second.distinct() >= 36, "all 36")
+        finally:
+            await one.shutdown()
+            await two.shutdown()
+        got = [as_recv(m) for m in first.deliveries + second.deliveries]
+        assert_same_messages(sent + more, got)
+
+
+@pytest.mark.timeout_s(180)
+async def test_broadcasting_members_each_get_everything(java_built: None, tmp_path: Path) -> None:
+    topic = unique("cy_py_bcast")
+    group = unique("cy_py_bg")
+    async with running_server("ours", tmp_path) as namesrv:
+        sent = await produce(JAVA_CLIENT, namesrv, topic, "--count", "8", "--modes", "sync")
+        members = [Collector(), Collector()]
+        pushes = [
+            consumer(namesrv, group, topic, members[i], message_model=BROADCASTING,
+                     instance_name=f"b{i}", offset_store_dir=tmp_path / "offsets")
+            for i in range(2)
+        ]  # fmt: skip
+        for push in pushes:
+            await push.start()
+        try:
+            for member in members:
+                await member.wait(lambda m=member: m.distinct() == 8, "all 8")
+        finally:
+            for push in pushes:
+                await push.shutdown()
+        for member in members:
+            assert_same_messages(sent, [as_recv(m) for m in member.deliveries])
+        for push in pushes:
+            assert sum(json_offsets(push).values()) == 8
+
+
+def json_offsets(push: PushConsumer) -> dict[str, int]:
+    import json
+
+    return json.loads(push.offset_file.read_text())["offsetTable"]
