@@ -15,12 +15,13 @@ from pathlib import Path
 
 from rocketmq.common.properties_file import parse_bool, parse_properties, upstream_changes
 from rocketmq.common.topic import PERM_READ, PERM_WRITE
-from rocketmq.store.config import MessageStoreConfig, store_config_from_properties
-
-ASYNC_MASTER = "ASYNC_MASTER"
-SYNC_MASTER = "SYNC_MASTER"
-SLAVE = "SLAVE"
-BROKER_ROLES = (ASYNC_MASTER, SYNC_MASTER, SLAVE)
+from rocketmq.store.config import (
+    ASYNC_MASTER,
+    BROKER_ROLES,
+    SLAVE,
+    MessageStoreConfig,
+    store_config_from_properties,
+)
 
 # Upstream clamps registerNameServerPeriod to this range (BrokerController).
 REGISTER_PERIOD_MS_MIN = 10_000
@@ -154,6 +155,8 @@ def broker_config_from_properties(
         config = dataclasses.replace(config, message_size_max=config.store.message_size_max)
     if config.broker_role not in BROKER_ROLES:
         raise ValueError(f"brokerRole must be one of {', '.join(BROKER_ROLES)}")
+    if config.broker_role == SLAVE and config.broker_id <= 0:
+        raise ValueError("Slave's brokerId must be > 0")  # upstream BrokerStartup exits
     if not 0 <= config.listen_port <= 65535:
         raise ValueError(f"listenPort out of range: {config.listen_port}")
     period = min(

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 
 from rocketmq._core import IMPLEMENTATION
 from rocketmq.broker.client_manager import ConsumerManager, ProducerManager
-from rocketmq.broker.config import BrokerConfig
+from rocketmq.broker.config import SLAVE, BrokerConfig
 from rocketmq.broker.long_polling import PullRequestHoldService
 from rocketmq.broker.namesrv_client import BrokerOuterAPI
 from rocketmq.broker.offsets import ConsumerOffsetManager
@@ -107,12 +107,24 @@ class BrokerController:
         await self.remoting_server.start()
         try:
             await self.fast_remoting_server.start()
-            if self.config.listen_port == 0:
-                self.config = dataclasses.replace(self.config, listen_port=self.port)
+            config = self.config
+            ha_listen_port = config.store.ha_listen_port
+            if ha_listen_port is None:  # upstream: haListenPort = listenPort + 1
+                ha_listen_port = config.listen_port + 1 if config.listen_port else 0
+            if config.listen_port == 0:
+                config = dataclasses.replace(config, listen_port=self.port)
             store = MessageStore(
-                self.config.store, _packed_host(self.config.broker_ip1, self.config.listen_port)
+                dataclasses.replace(config.store, ha_listen_port=ha_listen_port),
+                _packed_host(config.broker_ip1, config.listen_port),
+                broker_role=config.broker_role,
+                ha_listen_host=config.listen_host,
             )
             await store.start()
+            if store.ha_service is not None:  # the bound port, registered as haServerAddr
+                ha_listen_port = store.ha_service.port
+            self.config = dataclasses.replace(
+                config, store=dataclasses.replace(config.store, ha_listen_port=ha_listen_port)
+            )
         except BaseException:
             await self.fast_remoting_server.stop()
             await self.remoting_server.stop()
@@ -127,11 +139,12 @@ class BrokerController:
         config = self.config
         self._every(config.flush_consumer_offset_interval_ms, self._persist_offsets)
         self._every(config.flush_delay_offset_interval_ms, self.schedule.persist)
-        self.schedule.start()
         self.transaction_check.start()
         self.timer.load()
         self._every(config.flush_delay_offset_interval_ms, self.timer.persist)
-        self.timer.start()
+        if config.broker_role != SLAVE:  # a slave's CommitLog only grows by replication
+            self.schedule.start()
+            self.timer.start()
         self._every(config.client_channel_scan_interval_ms, self._scan_clients)
         await self.register_broker_all()
         self._every(config.register_name_server_period_ms, self.register_broker_all)
@@ -216,7 +229,14 @@ class BrokerController:
         """Send the topic table to every NameServer; returns how many accepted."""
         if self.outer_api is None:
             return 0
-        return await self.outer_api.register_broker_all(self.topic_config_manager.wrapper_json())
+        accepted = await self.outer_api.register_broker_all(
+            self.topic_config_manager.wrapper_json()
+        )
+        # A slave without haMasterAddress follows the master the NameServer names.
+        ha_client = self.store.ha_client if self.store is not None else None
+        if ha_client is not None and not self.config.store.ha_master_address:
+            ha_client.update_master_address(self.outer_api.ha_server_addr)
+        return accepted
 
     def _topics_changed(self) -> None:
         # Register at once, one registration at a time; changes made meanwhile

@@ -40,6 +40,9 @@ class BrokerOuterAPI:
                 default_timeout_ms=config.register_broker_timeout_ms,
             )
         )
+        # What the NameServers answered a slave's registration: its master's addresses.
+        self.ha_server_addr: str | None = None
+        self.master_addr: str | None = None
 
     def _identity(self) -> dict[str, str]:
         config = self.config
@@ -60,17 +63,24 @@ class BrokerOuterAPI:
         config = self.config
         fields.update(
             {
-                "haServerAddr": f"{config.broker_ip1}:{config.listen_port + 1}",
+                "haServerAddr": f"{config.broker_ip1}:{config.store.ha_listen_port}",
                 "compressed": "false",
                 "bodyCrc32": str(zlib.crc32(body) & 0x7FFFFFFF),
                 "heartbeatTimeoutMillis": str(config.channel_expired_timeout_ms),
                 "enableActingMaster": "false",
             }
         )
-        results = await asyncio.gather(
+        responses = await asyncio.gather(
             *(self._invoke(addr, RequestCode.REGISTER_BROKER, fields, body) for addr in addrs)
         )
-        return sum(results)
+        accepted = [response for response in responses if response is not None]
+        for response in accepted:
+            ext = response.ext_fields or {}
+            if ext.get("haServerAddr"):
+                self.ha_server_addr = ext["haServerAddr"]
+            if ext.get("masterAddr"):
+                self.master_addr = ext["masterAddr"]
+        return len(accepted)
 
     async def unregister_broker_all(self) -> None:
         fields = self._identity()
@@ -81,7 +91,10 @@ class BrokerOuterAPI:
             )
         )
 
-    async def _invoke(self, addr: str, code: int, fields: dict, body: bytes | None) -> bool:
+    async def _invoke(
+        self, addr: str, code: int, fields: dict, body: bytes | None
+    ) -> RemotingCommand | None:
+        """The response when it is SUCCESS, else None (logged)."""
         request = RemotingCommand(code, dict(fields), body)
         try:
             response = await self.client.invoke(
@@ -89,7 +102,7 @@ class BrokerOuterAPI:
             )
         except (RemotingError, ValueError) as exc:
             logger.warning("request %d to name server %s failed: %s", code, addr, exc)
-            return False
+            return None
         if response.code != ResponseCode.SUCCESS:
             logger.warning(
                 "name server %s answered request %d with %d: %s",
@@ -98,8 +111,8 @@ class BrokerOuterAPI:
                 response.code,
                 response.remark,
             )
-            return False
-        return True
+            return None
+        return response
 
     async def close(self) -> None:
         await self.client.close()

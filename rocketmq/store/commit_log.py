@@ -166,6 +166,37 @@ class CommitLog:
         mapped.store_timestamp = store_timestamp
         return result
 
+    def append_raw(self, offset: int, data: bytes | memoryview) -> None:
+        """Copy replicated CommitLog bytes verbatim to ``offset`` (a slave's appendData).
+
+        ``offset`` must be the current end of the log, or, for an empty log,
+        any segment-aligned position (a slave starts at the master's newest
+        segment). The bytes land at the same physical offsets as on the
+        master; a master's segment ends with its blank record and zero tail,
+        so segment boundaries fall where they fall there, and data running
+        past a segment's end continues in the next one. Records may arrive
+        split across calls. Raises ValueError when ``offset`` does not continue
+        the log (the caller drops the stream and resumes from ``max_offset``),
+        OSError when a segment cannot be created.
+        """
+        file_size = self.queue.file_size
+        if self.queue.last_file() is None:
+            if offset % file_size:
+                raise ValueError(f"replica start {offset} is not a segment start")
+        elif offset != self.max_offset:
+            raise ValueError(
+                f"replica offset {offset} does not continue the log at {self.max_offset}"
+            )
+        view = memoryview(data)
+        written = 0
+        while written < len(view):
+            mapped = self.queue.writable_file(offset + written)
+            position = mapped.wrote
+            count = min(mapped.free_space, len(view) - written)
+            mapped.map[position : position + count] = view[written : written + count]
+            mapped.wrote = position + count
+            written += count
+
     def read(self, offset: int, size: int) -> memoryview | None:
         """Bytes at ``offset`` (a view into the mapping) or None outside the log."""
         mapped = self.queue.find(offset)

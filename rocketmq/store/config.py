@@ -11,6 +11,12 @@ from rocketmq.common.properties_file import parse_bool, upstream_changes
 ASYNC_FLUSH = "ASYNC_FLUSH"
 SYNC_FLUSH = "SYNC_FLUSH"
 
+# BrokerRole (org.apache.rocketmq.store.config): the store decides what a put waits for.
+ASYNC_MASTER = "ASYNC_MASTER"
+SYNC_MASTER = "SYNC_MASTER"
+SLAVE = "SLAVE"
+BROKER_ROLES = (ASYNC_MASTER, SYNC_MASTER, SLAVE)
+
 
 @dataclass(frozen=True)
 class MessageStoreConfig:
@@ -49,6 +55,17 @@ class MessageStoreConfig:
     timer_wheel_enable: bool = True
     timer_max_delay_sec: int = 3 * 24 * 3600
     timer_precision_ms: int = 1000
+    # Replication (store/ha). None: listenPort + 1, as upstream's BrokerStartup sets it
+    # (an ephemeral port when listenPort is 0); 0 binds an ephemeral port.
+    ha_listen_port: int | None = None
+    ha_master_address: str | None = None  # "host:port"; None: learnt from the NameServer
+    ha_send_heartbeat_interval_ms: int = 5000
+    ha_housekeeping_interval_ms: int = 20_000  # a silent peer is dropped after this
+    ha_transfer_batch_size: int = 32 * 1024  # CommitLog bytes per frame at most
+    # A SYNC_MASTER put answers SLAVE_NOT_AVAILABLE when the slave is further behind.
+    ha_max_gap_not_in_sync: int = 256 * 1024 * 1024
+    # Ours: wait before a slave reconnects to its master (upstream sleeps 5 s).
+    ha_connect_retry_interval_ms: int = 5000
 
 
 # broker.conf key -> (field, parser). Only keys we honour; the rest are ignored upstream-style.
@@ -87,6 +104,13 @@ UPSTREAM_KEYS: dict[str, tuple[str, type | object]] = {
     "timerWheelEnable": ("timer_wheel_enable", parse_bool),
     "timerMaxDelaySec": ("timer_max_delay_sec", int),
     "timerPrecisionMs": ("timer_precision_ms", int),
+    "haListenPort": ("ha_listen_port", int),
+    "haMasterAddress": ("ha_master_address", str),
+    "haSendHeartbeatInterval": ("ha_send_heartbeat_interval_ms", int),
+    "haHousekeepingInterval": ("ha_housekeeping_interval_ms", int),
+    "haTransferBatchSize": ("ha_transfer_batch_size", int),
+    "haSlaveFallbehindMax": ("ha_max_gap_not_in_sync", int),  # 4.x name
+    "haMaxGapNotInSync": ("ha_max_gap_not_in_sync", int),  # 5.x name
 }
 
 _DELAY_UNIT_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}

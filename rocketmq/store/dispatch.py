@@ -8,6 +8,7 @@ in one event-loop turn is dispatched together.
 from __future__ import annotations
 
 import logging
+import struct
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,8 @@ logger = logging.getLogger("rocketmq.store")
 _TRANSACTION_MASK = 0xC
 _ROLLBACK = msgfmt.TRANSACTION_ROLLBACK_TYPE
 _DISPATCHED_TO_QUEUE = (msgfmt.TRANSACTION_NOT_TYPE, msgfmt.TRANSACTION_COMMIT_TYPE)
+
+_RECORD_SIZE = struct.Struct(">i")
 
 # Called with (topic, queue_id, next logical offset, tags code, store timestamp).
 ArrivalListener = Callable[[str, int, int, int, int], None]
@@ -69,7 +72,7 @@ class ReputService:
             if status == msgfmt.RECORD_BLANK or (status == msgfmt.RECORD_END and mapped.is_full):
                 self.reput_from_offset = mapped.file_from_offset + mapped.file_size
                 continue
-            if status == msgfmt.RECORD_CORRUPT:
+            if status == msgfmt.RECORD_CORRUPT and not _cut_by_written_end(mapped, stop):
                 logger.error(
                     "dispatch stopped at corrupt record, commitlog offset %d",
                     self.reput_from_offset,
@@ -116,3 +119,15 @@ class ReputService:
             for key in record.keys.split(" "):
                 if key:
                     index.put(f"{topic}#{key}", offset, stored)
+
+
+def _cut_by_written_end(mapped, position: int) -> bool:
+    """A record that continues past the written end: a slave has received only its start.
+
+    Replication frames cut records anywhere; the rest arrives with the next
+    frame. (A master's written end always falls between records.)
+    """
+    remaining = mapped.wrote - position
+    if remaining < _RECORD_SIZE.size:
+        return True
+    return _RECORD_SIZE.unpack_from(mapped.map, position)[0] > remaining

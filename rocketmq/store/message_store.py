@@ -20,10 +20,17 @@ from rocketmq._core import storefmt
 from rocketmq.store.checkpoint import StoreCheckpoint
 from rocketmq.store.cleanup import CleanupService
 from rocketmq.store.commit_log import CommitLog, MessageToStore
-from rocketmq.store.config import SYNC_FLUSH, MessageStoreConfig
+from rocketmq.store.config import (
+    ASYNC_MASTER,
+    SLAVE,
+    SYNC_FLUSH,
+    SYNC_MASTER,
+    MessageStoreConfig,
+)
 from rocketmq.store.consume_queue import ConsumeQueue
 from rocketmq.store.dispatch import ReputService
 from rocketmq.store.flush import FlushService
+from rocketmq.store.ha import HAClient, HAService
 from rocketmq.store.index import IndexService
 from rocketmq.store.mapped_file import MappedFile
 from rocketmq.store.recovery import recover_commit_log
@@ -79,8 +86,25 @@ class GetMessageResult:
 
 
 class MessageStore:
-    def __init__(self, config: MessageStoreConfig, store_host: tuple[bytes, int]) -> None:
+    def __init__(
+        self,
+        config: MessageStoreConfig,
+        store_host: tuple[bytes, int],
+        *,
+        broker_role: str = ASYNC_MASTER,
+        ha_listen_host: str = "0.0.0.0",
+    ) -> None:
+        """``broker_role`` is ASYNC_MASTER, SYNC_MASTER or SLAVE. A master serves
+        slaves on ``config.ha_listen_port`` unless that is None; a slave follows
+        ``config.ha_master_address`` or one given to ``ha_client.update_master_address``."""
         self.config = config
+        self.broker_role = broker_role
+        self.ha_service: HAService | None = None
+        self.ha_client: HAClient | None = None
+        if broker_role == SLAVE:
+            self.ha_client = HAClient(self, config.ha_master_address)
+        elif config.ha_listen_port is not None:
+            self.ha_service = HAService(self, ha_listen_host, config.ha_listen_port)
         self.root = Path(config.store_path_root_dir)
         self.commit_log = CommitLog(
             self.root / "commitlog",
@@ -122,10 +146,19 @@ class MessageStore:
             self._close_files()
             self._unlock()
             raise
+        if self.ha_service is not None:
+            try:
+                await self.ha_service.start()
+            except BaseException:
+                self._close_files()
+                self._unlock()
+                raise
         abort_file.write_text(str(os.getpid()))
         self.flush_service.start()
         self.cleanup.start()
         self.running = True
+        if self.ha_client is not None:
+            self.ha_client.start()
         logger.info(
             "message store started (%s recovery): commitlog [%d, %d), %d consume queues",
             "normal" if last_exit_ok else "abnormal",
@@ -139,6 +172,11 @@ class MessageStore:
         if not self.running:
             return
         self.running = False
+        # Replication stops first: it reads and appends the files closed below.
+        if self.ha_client is not None:
+            await self.ha_client.shutdown()
+        if self.ha_service is not None:
+            await self.ha_service.shutdown()
         await self.cleanup.stop()
         await self.flush_service.stop()
         self.reput.run()
@@ -257,9 +295,13 @@ class MessageStore:
 
         With SYNC_FLUSH waits for durability unless the first message has
         property WAIT=false; a flush not done in time gives FLUSH_DISK_TIMEOUT
-        (the message is stored).
+        (the message is stored). A SYNC_MASTER likewise waits for a slave to
+        acknowledge the message's end: FLUSH_SLAVE_TIMEOUT when none does in
+        ``sync_flush_timeout_ms``, SLAVE_NOT_AVAILABLE (without waiting) when
+        no slave is connected or it lags ``ha_max_gap_not_in_sync`` or more.
+        A slave refuses puts with SERVICE_NOT_AVAILABLE (checkStoreStatus).
         """
-        if not self.running or self.disk_full:
+        if not self.running or self.disk_full or self.broker_role == SLAVE:
             return AppendResult(PutMessageStatus.SERVICE_NOT_AVAILABLE)
         result = self.commit_log.append(messages)
         if result.status is not PutMessageStatus.PUT_OK:
@@ -267,10 +309,30 @@ class MessageStore:
                 self.disk_full = True  # no room for a new segment
             return result
         self._schedule_reput()
-        if self.config.flush_disk_type == SYNC_FLUSH and _wants_wait(messages[0]):
-            if not await self.flush_service.wait_flushed(result.physical_offset + result.size):
+        if self.ha_service is not None:
+            self.ha_service.wake_transfer()
+        end_offset = result.physical_offset + result.size
+        wait = _wants_wait(messages[0])
+        if self.config.flush_disk_type == SYNC_FLUSH and wait:
+            if not await self.flush_service.wait_flushed(end_offset):
                 result.status = PutMessageStatus.FLUSH_DISK_TIMEOUT
+        if self.broker_role == SYNC_MASTER and wait:
+            # As CommitLog#submitReplicaRequest: the replica status wins over the flush's.
+            ha_service = self.ha_service
+            if ha_service is None or not ha_service.is_slave_ok(end_offset):
+                result.status = PutMessageStatus.SLAVE_NOT_AVAILABLE
+            elif not await ha_service.wait_for_slave(end_offset):
+                result.status = PutMessageStatus.FLUSH_SLAVE_TIMEOUT
         return result
+
+    def append_to_commit_log(self, offset: int, data: bytes | memoryview) -> None:
+        """Slave: append replicated bytes at ``offset`` and dispatch them (appendToCommitLog).
+
+        Raises ValueError when ``offset`` does not continue the log, OSError
+        when a segment cannot be created.
+        """
+        self.commit_log.append_raw(offset, data)
+        self._schedule_reput()
 
     def _schedule_reput(self) -> None:
         if not self._reput_scheduled:

@@ -1,0 +1,273 @@
+"""Master/slave replication (store/ha) between real brokers in this process.
+
+The slave (LocalCluster ``slave=True``) learns the master's HA address from
+the NameServer, copies the CommitLog byte for byte and serves pulls from the
+ConsumeQueues its own dispatcher builds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from rocketmq._testbase.cluster import LocalCluster
+from rocketmq.broker.config import broker_config_from_properties
+from rocketmq.broker.controller import BrokerController
+from rocketmq.common import json_body
+from rocketmq.common.codes import RequestCode, ResponseCode
+from rocketmq.remoting import RemotingClient
+from rocketmq.store.commit_log import CommitLog
+from rocketmq.store.config import SYNC_MASTER
+from rocketmq.store.ha import codec
+from tests.test_broker_base import (
+    RemotingCommand,
+    properties,
+    pull_request,
+    send_request,
+    split_records,
+)
+
+TOPIC = "HaTopic"
+SEGMENT_SIZE = 64 * 1024  # small CommitLog segments: replication crosses their ends
+BODY = bytes(range(256)) * 4  # 1 KiB; ~60 messages fill a segment
+
+
+def _cluster(root: Path, *, slave: bool = True, **broker_overrides) -> LocalCluster:
+    store = {"commit_log_file_size": SEGMENT_SIZE, **broker_overrides.pop("store", {})}
+    return LocalCluster(
+        root,
+        slave=slave,
+        broker_overrides=broker_overrides,
+        store_overrides=store,
+        slave_store_overrides={
+            "commit_log_file_size": SEGMENT_SIZE,
+            "ha_connect_retry_interval_ms": 100,
+        },
+    )
+
+
+async def _send(client: RemotingClient, addr: str, count: int, start: int = 0) -> list:
+    responses = []
+    for number in range(start, start + count):
+        body = BODY + number.to_bytes(4, "big")
+        request = send_request(
+            TOPIC, body, queue_id=number % 2, props=properties("TagA", KEYS=f"key-{number}")
+        )
+        responses.append(await client.invoke(addr, request))
+    return responses
+
+
+async def _until(condition, timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.02)
+
+
+async def _caught_up(master: BrokerController, slave: BrokerController) -> None:
+    def level() -> bool:
+        return (
+            slave.store.commit_log.max_offset == master.store.commit_log.max_offset
+            and slave.store.reput.behind == 0
+        )
+
+    await _until(level)
+
+
+def _segments(commit_log: CommitLog) -> dict[str, bytes]:
+    return {m.path.name: bytes(m.map[: m.wrote]) for m in commit_log.queue.files}
+
+
+def _assert_identical(master: BrokerController, slave: BrokerController) -> None:
+    master_segments = _segments(master.store.commit_log)
+    assert len(master_segments) >= 2  # the stream crossed a segment end (blank record)
+    assert _segments(slave.store.commit_log) == master_segments
+
+
+async def _pull_all(client: RemotingClient, addr: str, queue_id: int) -> list:
+    records: list = []
+    while True:
+        request = pull_request(TOPIC, queue_id, len(records), max_msg_nums=32)
+        response = await client.invoke(addr, request)
+        if response.code != ResponseCode.SUCCESS:
+            assert response.code == ResponseCode.PULL_NOT_FOUND, response.remark
+            return records
+        records.extend(split_records(response.body))
+
+
+def _give_slave_the_topic(cluster: LocalCluster) -> None:
+    # Metadata sync (GET_ALL_TOPIC_CONFIG from the master) is not there yet.
+    cluster.slave.topic_config_manager.update(cluster.broker.topic_config_manager.select(TOPIC))
+
+
+async def test_slave_copies_commit_log_and_serves_pulls(tmp_path: Path) -> None:
+    async with _cluster(tmp_path) as cluster, RemotingClient() as client:
+        master, slave = cluster.broker, cluster.slave
+        responses = await _send(client, cluster.broker_addr, 100)
+        assert {r.code for r in responses} == {ResponseCode.SUCCESS}
+        await _caught_up(master, slave)
+        _assert_identical(master, slave)
+
+        _give_slave_the_topic(cluster)
+        for queue_id in (0, 1):
+            from_master = await _pull_all(client, cluster.broker_addr, queue_id)
+            from_slave = await _pull_all(client, cluster.slave_addr, queue_id)
+            assert len(from_slave) == 50
+            assert [r.body for r in from_slave] == [r.body for r in from_master]
+            assert [r.physical_offset for r in from_slave] == [
+                r.physical_offset for r in from_master
+            ]
+        # The slave's dispatcher indexed the keys too.
+        found = slave.store.query_message(TOPIC, "key-99", 4, 0, 2**62)
+        assert [r.physical_offset for r in found] == [from_master[-1].physical_offset]
+
+        # Both addresses under one brokerName.
+        request = RemotingCommand(RequestCode.GET_ROUTEINFO_BY_TOPIC, {"topic": TOPIC})
+        response = await client.invoke(cluster.namesrv_addr, request)
+        assert response.code == ResponseCode.SUCCESS, response.remark
+        (broker_data,) = json_body.loads(response.body)["brokerDatas"]
+        assert broker_data["brokerName"] == "broker-a"
+        assert broker_data["brokerAddrs"] == {"0": cluster.broker_addr, "1": cluster.slave_addr}
+
+
+async def test_slave_refuses_sends(tmp_path: Path) -> None:
+    async with _cluster(tmp_path) as cluster, RemotingClient() as client:
+        (response,) = await _send(client, cluster.slave_addr, 1)
+        assert response.code == ResponseCode.SERVICE_NOT_AVAILABLE
+        assert cluster.slave.store.commit_log.max_offset == 0
+
+
+async def test_slave_restart_catches_up(tmp_path: Path) -> None:
+    async with _cluster(tmp_path) as cluster, RemotingClient() as client:
+        await _send(client, cluster.broker_addr, 30)
+        await _caught_up(cluster.broker, cluster.slave)
+        await cluster.stop_slave()
+        await _send(client, cluster.broker_addr, 70, start=30)
+        await cluster.start_slave()
+        await _caught_up(cluster.broker, cluster.slave)
+        _assert_identical(cluster.broker, cluster.slave)
+        _give_slave_the_topic(cluster)
+        bodies = [r.body for r in await _pull_all(client, cluster.slave_addr, 1)]
+        assert bodies == [BODY + n.to_bytes(4, "big") for n in range(1, 100, 2)]
+
+
+async def test_master_restart_slave_resumes(tmp_path: Path) -> None:
+    async with _cluster(tmp_path) as cluster, RemotingClient() as client:
+        await _send(client, cluster.broker_addr, 40)
+        await _caught_up(cluster.broker, cluster.slave)
+        await cluster.restart_broker()
+        await _send(client, cluster.broker_addr, 60, start=40)
+        await _caught_up(cluster.broker, cluster.slave)
+        _assert_identical(cluster.broker, cluster.slave)
+
+
+async def test_heartbeats_keep_an_idle_link(tmp_path: Path) -> None:
+    beats = {"ha_send_heartbeat_interval_ms": 50, "ha_housekeeping_interval_ms": 300}
+    cluster = LocalCluster(
+        tmp_path,
+        slave=True,
+        store_overrides=beats,
+        slave_store_overrides={**beats, "ha_connect_retry_interval_ms": 100},
+    )
+    async with cluster, RemotingClient() as client:
+        ha_service = cluster.broker.store.ha_service
+        await _until(lambda: ha_service.connections)
+        (link,) = ha_service.connections
+        await asyncio.sleep(1.0)  # idle: only heartbeats cross, both ways
+        assert ha_service.connections == {link}
+        assert cluster.slave.store.ha_client.connected
+        await _send(client, cluster.broker_addr, 3)
+        await _caught_up(cluster.broker, cluster.slave)
+        assert link.slave_ack_offset == cluster.broker.store.commit_log.max_offset
+
+
+async def test_sync_master_waits_for_the_slave(tmp_path: Path) -> None:
+    async with _cluster(tmp_path, broker_role=SYNC_MASTER) as cluster, RemotingClient() as client:
+        ha_service = cluster.broker.store.ha_service
+        await _until(lambda: ha_service.connections and cluster.slave.store.ha_client.connected)
+        responses = await _send(client, cluster.broker_addr, 5)
+        assert [r.code for r in responses] == [ResponseCode.SUCCESS] * 5
+        # SUCCESS means the slave had the bytes already.
+        assert ha_service.push_to_slave_max_offset == cluster.broker.store.commit_log.max_offset
+
+
+async def test_sync_master_without_slave(tmp_path: Path) -> None:
+    async with _cluster(tmp_path, slave=False, broker_role=SYNC_MASTER) as cluster:
+        async with RemotingClient() as client:
+            (response,) = await _send(client, cluster.broker_addr, 1)
+        assert response.code == ResponseCode.SLAVE_NOT_AVAILABLE
+        assert response.ext_fields["msgId"]  # stored all the same
+        assert cluster.broker.store.commit_log.max_offset > 0
+
+
+async def test_sync_master_with_a_stalled_slave(tmp_path: Path) -> None:
+    overrides = {"broker_role": SYNC_MASTER, "store": {"sync_flush_timeout_ms": 300}}
+    async with _cluster(tmp_path, slave=False, **overrides) as cluster:
+        master = cluster.broker
+        ha_service = master.store.ha_service
+        # A slave speaking the wire protocol by hand: one report, then silence.
+        reader, writer = await asyncio.open_connection("127.0.0.1", ha_service.port)
+        try:
+            writer.write(codec.pack_report(0))
+            await writer.drain()
+            await _until(lambda: ha_service.connections)
+            async with RemotingClient() as client:
+                started = time.monotonic()
+                (response,) = await _send(client, cluster.broker_addr, 1)
+                elapsed_s = time.monotonic() - started
+            assert response.code == ResponseCode.FLUSH_SLAVE_TIMEOUT
+            assert 0.25 <= elapsed_s < 5
+            # The master streamed the record all the same: header, then the bytes.
+            offset, size = codec.unpack_header(await reader.readexactly(codec.HEADER_SIZE))
+            assert (offset, size) == (0, master.store.commit_log.max_offset)
+            assert (
+                await reader.readexactly(size)
+                == _segments(master.store.commit_log)["00000000000000000000"]
+            )
+        finally:
+            writer.close()
+
+
+@pytest.mark.parametrize("empty", [True, False])
+def test_append_raw_checks_the_offset(tmp_path: Path, empty: bool) -> None:
+    commit_log = CommitLog(tmp_path, 4096, (b"\x7f\x00\x00\x01", 1), 1024)
+    try:
+        if empty:
+            with pytest.raises(ValueError, match="segment start"):
+                commit_log.append_raw(100, b"x")
+            commit_log.append_raw(8192, b"abc")  # an empty slave starts at any segment
+            assert commit_log.max_offset == 8195
+        else:
+            commit_log.append_raw(0, bytes(4000))
+            with pytest.raises(ValueError, match="does not continue"):
+                commit_log.append_raw(3999, b"x")
+            commit_log.append_raw(4000, bytes(200))  # runs into the next segment
+            assert [m.wrote for m in commit_log.queue.files] == [4096, 104]
+            assert commit_log.max_offset == 4200
+    finally:
+        commit_log.close()
+
+
+def test_ha_keys_from_broker_conf() -> None:
+    config = broker_config_from_properties(
+        {
+            "brokerRole": "SLAVE",
+            "brokerId": "1",
+            "haMasterAddress": "10.0.0.1:10912",
+            "haListenPort": "10922",
+            "haSendHeartbeatInterval": "1000",
+            "haHousekeepingInterval": "4000",
+            "haTransferBatchSize": "65536",
+            "haSlaveFallbehindMax": "1024",
+        }
+    )
+    store = config.store
+    assert (store.ha_master_address, store.ha_listen_port) == ("10.0.0.1:10912", 10922)
+    assert (store.ha_send_heartbeat_interval_ms, store.ha_housekeeping_interval_ms) == (1000, 4000)
+    assert (store.ha_transfer_batch_size, store.ha_max_gap_not_in_sync) == (65536, 1024)
+    assert broker_config_from_properties({}).store.ha_listen_port is None  # listenPort + 1
+    with pytest.raises(ValueError, match="brokerId must be > 0"):
+        broker_config_from_properties({"brokerRole": "SLAVE", "brokerId": "0"})
