@@ -50,6 +50,8 @@ def decode_messages(body: bytes, broker_name: str = "") -> list[MessageExt]:
                 flag=record.flag,
                 sys_flag=record.sys_flag,
                 broker_name=broker_name,
+                store_size=record.total_size,
+                prepared_transaction_offset=record.prepared_transaction_offset,
             )
         )
     return out

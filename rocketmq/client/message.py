@@ -143,6 +143,8 @@ class MessageExt:
     flag: int = 0
     sys_flag: int = 0
     broker_name: str = ""
+    store_size: int = 0
+    prepared_transaction_offset: int = 0
 
     @property
     def tags(self) -> str | None:

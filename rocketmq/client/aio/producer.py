@@ -82,6 +82,7 @@ class Producer:
         send_timeout_ms: int = 3000,
         retry_times_when_send_failed: int = 2,
         compress_over_bytes: int = 4096,
+        compress_level: int = 5,
         max_message_size: int = 4 * 1024 * 1024,
         default_topic_queue_nums: int = 4,
         fault_isolation_ms: int = 30_000,
@@ -92,6 +93,7 @@ class Producer:
         self.send_timeout_ms = send_timeout_ms
         self.retry_times_when_send_failed = retry_times_when_send_failed
         self.compress_over_bytes = compress_over_bytes
+        self.compress_level = compress_level
         self.max_message_size = max_message_size
         self.default_topic_queue_nums = default_topic_queue_nums
         self.fault_isolation_ms = fault_isolation_ms
@@ -314,7 +316,7 @@ class Producer:
         body = message.body
         sys_flag = 0
         if len(body) > self.compress_over_bytes:
-            body = zlib.compress(body, 5)
+            body = zlib.compress(body, self.compress_level)
             sys_flag |= COMPRESSED_FLAG
         header = headers.SendMessageRequestHeader(
             producer_group=self.group,

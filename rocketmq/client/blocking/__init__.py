@@ -1,0 +1,1 @@
+"""The blocking client behind ``rocketmq.client`` (names of rocketmq-client-python)."""
