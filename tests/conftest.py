@@ -54,3 +54,11 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
         messages = "; ".join(f"{c.get('message')}: {c.get('exception')!r}" for c in unhandled)
         pytest.fail(f"exceptions reached the event loop's handler: {messages}")
     return True
+
+
+@pytest.fixture(scope="module")
+def apache_built() -> None:
+    """Apache RocketMQ's NameServer and broker (tests/interop/java/apache), built once."""
+    from tests.interop import harness
+
+    harness.ensure_built("apache")

@@ -21,19 +21,12 @@ from rocketmq.client import (
     SendStatus,
 )
 from tests.interop.messages import unique
-from tests.test_client_push_consumer import running_server
+from tests.interop.servers import FAST_DELAYS, running_server
 
 pytestmark = pytest.mark.interop
 
 SERVERS = ["ours", "apache"]
 WAIT_S = 60.0
-
-
-@pytest.fixture(scope="module")
-def apache_built() -> None:
-    from tests.interop import harness
-
-    harness.ensure_built("apache")
 
 
 def produce_and_consume(namesrv: str, topic: str) -> dict:
@@ -98,7 +91,7 @@ async def test_readme_style_producer_and_push_consumer(
     apache_built: None, server: str, tmp_path: Path
 ) -> None:
     topic = unique("cy_compat")
-    async with running_server(server, tmp_path) as namesrv:
+    async with running_server(server, tmp_path, {"messageDelayLevel": FAST_DELAYS}) as namesrv:
         outcome = await asyncio.to_thread(produce_and_consume, namesrv, topic)
     sent, received = outcome["sent"], outcome["received"]
     first = {m.id: m for m in received if m.reconsume_times == 0}

@@ -6,8 +6,6 @@ What it sends is judged by the official Java push consumer (rocketmq-client
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -18,31 +16,17 @@ from rocketmq.errors import ClientError
 from tests.interop import harness
 from tests.interop.java_clients import consume_push
 from tests.interop.messages import assert_same_messages, unique
+from tests.interop.servers import SERVERS, running_server
 
 pytestmark = pytest.mark.interop
 
 JAVA_CLIENT = "client4"
-SERVERS = ["ours", "apache"]
 
 
 @pytest.fixture(scope="module")
 def java_built() -> None:
     harness.ensure_built(JAVA_CLIENT)
     harness.ensure_built("apache")
-
-
-@contextlib.asynccontextmanager
-async def running_server(kind: str, root: Path) -> AsyncIterator[str]:
-    """A NameServer + broker of ``kind``; yields the NameServer address."""
-    if kind == "ours":
-        async with LocalCluster(root) as cluster:
-            yield cluster.namesrv_addr
-        return
-    process, namesrv = await harness.start_apache_cluster(root)
-    try:
-        yield namesrv
-    finally:
-        await process.stop()
 
 
 def message(topic: str, index: int, mode: str, *, tags: str = "TagA", size: int = 0) -> Message:

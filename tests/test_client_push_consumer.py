@@ -7,51 +7,34 @@ reach our consumer exactly as sent.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from rocketmq._testbase.cluster import LocalCluster
 from rocketmq.client.aio import (
     BROADCASTING,
     CONSUME_FROM_FIRST_OFFSET,
     ConsumeStatus,
+    Message,
     MessageExt,
+    Producer,
     PushConsumer,
 )
 from tests.interop import harness
 from tests.interop.java_clients import produce
 from tests.interop.messages import assert_same_messages, unique
+from tests.interop.servers import FAST_DELAYS, SERVERS, running_server
 
 pytestmark = pytest.mark.interop
 
 JAVA_CLIENT = "client4"
-SERVERS = ["ours", "apache"]
 WAIT_S = 60.0
-# One-second delay levels, so that retries come back in a second on both brokers.
-FAST_DELAYS = " ".join(["1s"] * 18)
 
 
 @pytest.fixture(scope="module")
 def java_built() -> None:
     harness.ensure_built(JAVA_CLIENT)
     harness.ensure_built("apache")
-
-
-@contextlib.asynccontextmanager
-async def running_server(kind: str, root: Path) -> AsyncIterator[str]:
-    if kind == "ours":
-        overrides = {"message_delay_level": FAST_DELAYS}
-        async with LocalCluster(root, store_overrides=overrides) as cluster:
-            yield cluster.namesrv_addr
-        return
-    process, namesrv = await harness.start_apache_cluster(root, {"messageDelayLevel": FAST_DELAYS})
-    try:
-        yield namesrv
-    finally:
-        await process.stop()
 
 
 def as_recv(message: MessageExt) -> dict:
@@ -108,7 +91,7 @@ async def test_push_consumer_receives_filters_and_retries(
     java_built: None, server: str, tmp_path: Path
 ) -> None:
     topic = unique("cy_py_push")
-    async with running_server(server, tmp_path) as namesrv:
+    async with running_server(server, tmp_path, {"messageDelayLevel": FAST_DELAYS}) as namesrv:
         sent = await produce(JAVA_CLIENT, namesrv, topic, "--count", "10",
                              "--modes", "sync,async", "--tags", "TagA,TagB")  # fmt: skip
         everything = Collector(fail_first={"3"})
@@ -143,7 +126,7 @@ async def test_two_members_share_then_one_takes_over(
 ) -> None:
     topic = unique("cy_py_share")
     group = unique("cy_py_grp")
-    async with running_server(server, tmp_path) as namesrv:
+    async with running_server(server, tmp_path, {"messageDelayLevel": FAST_DELAYS}) as namesrv:
         await produce(JAVA_CLIENT, namesrv, topic, "--count", "0", "--create-topic", "8")
         first, second = Collector(), Collector()
         one = consumer(namesrv, group, topic, first, instance_name="one")
@@ -180,7 +163,7 @@ async def test_two_members_share_then_one_takes_over(
 async def test_broadcasting_members_each_get_everything(java_built: None, tmp_path: Path) -> None:
     topic = unique("cy_py_bcast")
     group = unique("cy_py_bg")
-    async with running_server("ours", tmp_path) as namesrv:
+    async with running_server("ours", tmp_path, {"messageDelayLevel": FAST_DELAYS}) as namesrv:
         sent = await produce(JAVA_CLIENT, namesrv, topic, "--count", "8", "--modes", "sync")
         members = [Collector(), Collector()]
         pushes = [
@@ -206,3 +189,110 @@ def json_offsets(push: PushConsumer) -> dict[str, int]:
     import json
 
     return json.loads(push.offset_file.read_text())["offsetTable"]
+
+
+class OrderCheck:
+    """An orderly listener: records (key, run, index, reconsume_times) per delivery, fails the
+    first delivery of one index, and notes any queue consumed by two calls at once."""
+
+    def __init__(self, fail_first: str) -> None:
+        self.deliveries: list[tuple[str, str, int, int]] = []
+        self.fail_first = fail_first
+        self.busy: set[int] = set()
+        self.overlaps = 0
+
+    async def __call__(self, messages: list[MessageExt]) -> ConsumeStatus:
+        queue_id = messages[0].queue_id
+        if queue_id in self.busy:
+            self.overlaps += 1
+        self.busy.add(queue_id)
+        try:
+            await asyncio.sleep(0.002)  # let other queues' calls interleave
+        finally:
+            self.busy.discard(queue_id)
+        for m in messages:
+            props = m.properties
+            self.deliveries.append(
+                (props["u_shard"], props["u_run"], int(props["u_index"]), m.reconsume_times)
+            )
+        first = messages[0]
+        if f"{first.properties['u_run']}/{first.properties['u_index']}" == self.fail_first:
+            if first.reconsume_times == 0:
+                return ConsumeStatus.RECONSUME_LATER
+        return ConsumeStatus.CONSUME_SUCCESS
+
+    def distinct(self) -> set[tuple[str, int]]:
+        return {(run, index) for _key, run, index, _times in self.deliveries}
+
+
+async def send_ordered(producer: Producer, topic: str, run: str, count: int) -> None:
+    for index in range(count):
+        key = f"key-{index % 4}"
+        msg = Message(topic, f"{run}/{index}".encode(), tags="TagO")
+        msg.put_user_property("u_shard", key)
+        msg.put_user_property("u_run", run)
+        msg.put_user_property("u_index", str(index))
+        await producer.send_orderly(msg, key)
+
+
+@pytest.mark.timeout_s(240)
+@pytest.mark.parametrize("server", SERVERS)
+async def test_orderly_members_keep_each_key_in_order(
+    java_built: None, server: str, tmp_path: Path
+) -> None:
+    topic = unique("cy_py_order")
+    group = unique("cy_py_og")
+    async with running_server(server, tmp_path, {"messageDelayLevel": FAST_DELAYS}) as namesrv:
+        await produce(JAVA_CLIENT, namesrv, topic, "--count", "0", "--create-topic", "8")
+        checks = [OrderCheck(fail_first="a/5"), OrderCheck(fail_first="a/5")]
+        pushes = []
+        for name, check in zip(("one", "two"), checks, strict=True):
+            push = PushConsumer(group, namesrv, consume_from_where=CONSUME_FROM_FIRST_OFFSET,
+                                rebalance_interval_ms=1000, instance_name=name)  # fmt: skip
+            push.subscribe(topic)
+            push.register_listener(check, orderly=True)
+            pushes.append(push)
+        one, two = pushes
+
+        def held(push: PushConsumer) -> set[int]:
+            return {q.queue_id for q, s in push.queues.items()
+                    if q.topic == topic and s.locked_at is not None}  # fmt: skip
+
+        def got() -> set[tuple[str, int]]:
+            return checks[0].distinct() | checks[1].distinct()
+
+        async with Producer(unique("cy_py_opg"), namesrv) as producer:
+            await one.start()
+            await two.start()
+            try:
+                await harness.poll_until(
+                    lambda: len(held(one)) == 4 and len(held(two)) == 4
+                    and not held(one) & held(two),
+                    "an even split, locked", WAIT_S,
+                )  # fmt: skip
+                await send_ordered(producer, topic, "a", 24)
+                await harness.poll_until(lambda: len(got()) == 24, "all 24", WAIT_S)
+                await two.shutdown()
+                await harness.poll_until(lambda: len(held(one)) == 8, "every queue", WAIT_S)
+                await send_ordered(producer, topic, "b", 12)
+                await harness.poll_until(lambda: len(got()) == 36, "all 36", WAIT_S)
+            finally:
+                await one.shutdown()
+                await two.shutdown()
+
+    assert checks[0].overlaps == checks[1].overlaps == 0
+    deliveries = checks[0].deliveries + checks[1].deliveries
+    by_key: dict[str, list[tuple[str, int, int]]] = {}
+    for check in checks:  # a key's queue moves between members only between the runs
+        for key, run, index, times in check.deliveries:
+            by_key.setdefault(key, []).append((run, index, times))
+    for key, sequence in by_key.items():
+        sequence.sort(key=lambda item: item[0])  # stable: run a, then run b
+        positions = [(run, index) for run, index, _times in sequence]
+        # The failed message comes again at once (suspended queue), before the key's next.
+        expected = sorted(set(positions))
+        if key == "key-1":
+            expected.insert(expected.index(("a", 5)), ("a", 5))
+        assert positions == expected, key
+    redelivered = [(run, index, times) for _k, run, index, times in deliveries if times > 0]
+    assert redelivered == [("a", 5, 1)]

@@ -130,7 +130,13 @@ class ClientInstance:
             if response.code != ResponseCode.SUCCESS:
                 raise BrokerError(response.code, response.remark, addr)
             route = TopicRouteData.from_json(json_body.loads(response.body or b"{}"))
+            known = set(self.broker_addrs)
             self._adopt(topic, route)
+            if self._started and not known.issuperset(self.broker_addrs):
+                # A broker new to this client learns of it now, not a heartbeat interval
+                # later: it may have to call back (CHECK_TRANSACTION_STATE) or list the
+                # group's members (MQClientInstance heartbeats 1 s after start).
+                await self.send_heartbeats()
             return route
         assert last_error is not None
         raise last_error

@@ -28,6 +28,7 @@ from rocketmq._core import message as msgfmt
 from rocketmq._core import remoting as codec
 from rocketmq.client.aio.instance import ClientInstance, ClientSettings, parse_namesrv_addrs
 from rocketmq.client.message import (
+    PROPERTY_TRANSACTION_PREPARED,
     PROPERTY_UNIQ_KEY,
     PROPERTY_WAIT_STORE_MSG_OK,
     Message,
@@ -46,6 +47,7 @@ RemotingCommand = codec.RemotingCommand
 
 AUTO_CREATE_TOPIC_KEY = "TBW102"
 COMPRESSED_FLAG = 0x1  # MessageSysFlag.COMPRESSED_FLAG
+TRANSACTION_PREPARED_TYPE = 0x4  # MessageSysFlag: a half message (TRAN_MSG=true)
 TOPIC_NAME_MAX = 127
 # Response codes after which the Java client tries another broker.
 RETRY_CODES = frozenset(
@@ -318,6 +320,8 @@ class Producer:
         if len(body) > self.compress_over_bytes:
             body = zlib.compress(body, self.compress_level)
             sys_flag |= COMPRESSED_FLAG
+        if properties.get(PROPERTY_TRANSACTION_PREPARED) == "true":
+            sys_flag |= TRANSACTION_PREPARED_TYPE
         header = headers.SendMessageRequestHeader(
             producer_group=self.group,
             topic=queue.topic,

@@ -1,20 +1,34 @@
-"""PushConsumer: long-polling pulls handed to a listener (DefaultMQPushConsumer, concurrently).
+"""PushConsumer: long-polling pulls handed to a listener (DefaultMQPushConsumer).
 
 Clustering (default): the group's members share the queues by an allocation
 strategy (AVG unless told otherwise), rebalanced every
 ``rebalance_interval_ms`` and whenever the broker says the membership
 changed; offsets live on the broker (committed every
-``persist_offset_interval_ms``, on pulls and at shutdown); a message the
-listener fails goes back to the broker (CONSUMER_SEND_MSG_BACK), which
-redelivers it through ``%RETRY%<group>`` with growing delays and finally
-dead-letters it. Broadcasting: every member reads every queue, offsets live
-in ``<offset_store_dir>/<client id>/<group>/offsets.json``, failed messages
-are not retried.
+``persist_offset_interval_ms``, on pulls and at shutdown). Broadcasting:
+every member reads every queue, offsets live in
+``<offset_store_dir>/<client id>/<group>/offsets.json``, failed messages are
+not retried.
 
 The listener gets a list of MessageExt (``consume_batch_size`` of them) and
 returns ConsumeStatus (an exception counts as RECONSUME_LATER); it may be a
 coroutine function. At most ``consume_concurrency`` listener calls run at
 once. Each queue pulls its next batch once the current one is consumed.
+
+Concurrently (default): the batches of one pull are consumed in parallel; a
+message the listener fails goes back to the broker (CONSUMER_SEND_MSG_BACK),
+which redelivers it through ``%RETRY%<group>`` with growing delays and finally
+dead-letters it.
+
+Orderly (``register_listener(fn, orderly=True)``, ConsumeMessageOrderlyService):
+in clustering mode a queue is consumed only while this client holds its
+broker lock (LOCK_BATCH_MQ, renewed every ``lock_interval_ms``, trusted for
+``lock_valid_ms``); its messages go to the listener one batch at a time in
+queue order. RECONSUME_LATER suspends the queue for
+``suspend_current_queue_time_ms`` and hands the same batch again (its
+``reconsume_times`` raised), up to ``max_reconsume_times``; then the batch
+goes back to the broker, which dead-letters it. A queue leaving this member
+is unlocked (UNLOCK_BATCH_MQ) after its batch in flight finished and its
+offset was committed; so is every queue at shutdown.
 """
 
 from __future__ import annotations
@@ -28,63 +42,56 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from rocketmq._core import headers, storefmt
 from rocketmq._core import remoting as codec
+from rocketmq.client.aio import consumer_core as core
+from rocketmq.client.aio.consumer_core import (
+    BROADCASTING,
+    CLUSTERING,
+    CONSUME_FROM_FIRST_OFFSET,
+    CONSUME_FROM_LAST_OFFSET,
+    CONSUME_FROM_TIMESTAMP,
+    RETRY_PREFIX,
+    subscription_data,
+)
 from rocketmq.client.aio.instance import ClientInstance, ClientSettings, parse_namesrv_addrs
-from rocketmq.client.decode import decode_messages, restore_retry_topic
 from rocketmq.client.message import ConsumeStatus, MessageExt
 from rocketmq.client.rebalance import AllocateMessageQueueAveragely, AllocateMessageQueueStrategy
-from rocketmq.common import json_body
 from rocketmq.common.codes import RequestCode, ResponseCode
 from rocketmq.common.message_queue import MessageQueue
-from rocketmq.common.topic import PERM_READ
 from rocketmq.errors import BrokerError, ClientError, RemotingError
 
 logger = logging.getLogger("rocketmq.client")
 
 RemotingCommand = codec.RemotingCommand
 
-CLUSTERING = "CLUSTERING"
-BROADCASTING = "BROADCASTING"
-CONSUME_FROM_LAST_OFFSET = "CONSUME_FROM_LAST_OFFSET"
-CONSUME_FROM_FIRST_OFFSET = "CONSUME_FROM_FIRST_OFFSET"
-CONSUME_FROM_TIMESTAMP = "CONSUME_FROM_TIMESTAMP"
-RETRY_PREFIX = "%RETRY%"
-FLAG_COMMIT_OFFSET = 0x1
-FLAG_SUSPEND = 0x2
-FLAG_SUBSCRIPTION = 0x4
+__all__ = [
+    "BROADCASTING",
+    "CLUSTERING",
+    "CONSUME_FROM_FIRST_OFFSET",
+    "CONSUME_FROM_LAST_OFFSET",
+    "CONSUME_FROM_TIMESTAMP",
+    "PushConsumer",
+    "subscription_data",
+]
+
 PULL_ERROR_BACKOFF_S = 3.0  # pullTimeDelayMillsWhenException
 LOCAL_RETRY_DELAY_S = 5.0  # a message whose send-back failed is consumed again after this
+UNLOCKED_WAIT_S = 0.1  # an orderly queue without a valid lock looks again after this
 
 Listener = Callable[[list[MessageExt]], Any]
 
 
-def subscription_data(topic: str, expression: str, sub_version: int) -> dict:
-    """SubscriptionData as heartbeats and pulls carry it (TAG expressions)."""
-    tags = (
-        []
-        if expression.strip() in ("", "*")
-        else [tag.strip() for tag in expression.split("||") if tag.strip()]
-    )
-    return {
-        "classFilterMode": False,
-        "codeSet": [storefmt.java_string_hash(tag) for tag in tags],
-        "expressionType": "TAG",
-        "subString": expression if tags else "*",
-        "subVersion": sub_version,
-        "tagsSet": tags,
-        "topic": topic,
-    }
-
-
 class _Queue:
-    """One assigned queue: its pull task and the next offset to pull and to commit."""
+    """One assigned queue: its pull task, the next offset to pull and to commit, its lock."""
 
     def __init__(self, queue: MessageQueue, offset: int) -> None:
         self.queue = queue
         self.next_offset = offset
         self.consumed_offset = offset  # everything below was consumed
         self.task: asyncio.Task | None = None
+        self.locked_at: float | None = None  # loop time of the last granted lock (orderly)
+        self.consuming = False  # a listener call is running (orderly: do not cancel)
+        self.dropped = False
 
 
 class PushConsumer:
@@ -104,6 +111,9 @@ class PushConsumer:
         suspend_timeout_ms: int = 15_000,
         rebalance_interval_ms: int = 20_000,
         persist_offset_interval_ms: int = 5000,
+        suspend_current_queue_time_ms: int = 1000,
+        lock_interval_ms: int = 20_000,
+        lock_valid_ms: int = 30_000,
         instance_name: str = "DEFAULT",
         offset_store_dir: str | Path | None = None,
     ) -> None:
@@ -120,6 +130,9 @@ class PushConsumer:
         self.suspend_timeout_ms = suspend_timeout_ms
         self.rebalance_interval_ms = rebalance_interval_ms
         self.persist_offset_interval_ms = persist_offset_interval_ms
+        self.suspend_current_queue_time_ms = suspend_current_queue_time_ms
+        self.lock_interval_ms = lock_interval_ms
+        self.lock_valid_ms = lock_valid_ms
         self.instance = ClientInstance(
             ClientSettings(parse_namesrv_addrs(namesrv_addr), instance_name=instance_name)
         )
@@ -128,6 +141,7 @@ class PushConsumer:
         self.subscriptions: dict[str, str] = {}
         self._local_offsets: dict[str, int] = {}  # broadcasting: str(queue) -> offset
         self.listener: Listener | None = None
+        self.orderly = False
         self.queues: dict[MessageQueue, _Queue] = {}
         self._semaphore = asyncio.Semaphore(consume_concurrency)
         self._rebalance_now = asyncio.Event()
@@ -141,8 +155,16 @@ class PushConsumer:
         """Tag expression: ``"*"`` or ``"TagA || TagB"``."""
         self.subscriptions[topic] = expression
 
-    def register_listener(self, listener: Listener) -> None:
+    def register_listener(self, listener: Listener, *, orderly: bool = False) -> None:
+        """``orderly``: consume each queue in order, one batch at a time (see the module doc)."""
+        if self._started:
+            raise ClientError("register the listener before start()")
         self.listener = listener
+        self.orderly = orderly
+
+    @property
+    def _locking(self) -> bool:
+        return self.orderly and self.message_model == CLUSTERING
 
     async def start(self) -> None:
         if self._started:
@@ -161,14 +183,17 @@ class PushConsumer:
         )
         await instance.start()
         for topic in self.subscriptions:
-            await self._fetch_route(topic)
+            await core.subscribe_queues(instance, topic)
         await instance.send_heartbeats()
         self._started = True
         loop = asyncio.get_running_loop()
         self._tasks.append(loop.create_task(self._rebalance_loop()))
         self._tasks.append(loop.create_task(self._persist_loop()))
+        if self._locking:
+            self._tasks.append(loop.create_task(self._lock_loop()))
 
     async def shutdown(self) -> None:
+        """Stop pulling, let batches in flight finish, commit offsets, release locks."""
         if not self._started:
             return
         self._started = False
@@ -176,11 +201,13 @@ class PushConsumer:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for state in list(self.queues.values()):
-            await self._drop(state)
+        states = list(self.queues.values())
+        await asyncio.gather(*(self._drop(state, unlock=False) for state in states))
         await self.persist_offsets()
+        if self._locking:
+            await self._unlock([state.queue for state in states])
+        await self.instance.shutdown()  # unregisters the group: pop it only after
         self.instance.consumers.pop(self.group, None)
-        await self.instance.shutdown()
 
     async def __aenter__(self) -> PushConsumer:
         await self.start()
@@ -223,126 +250,117 @@ class PushConsumer:
             except TimeoutError:
                 pass
 
-    async def _fetch_route(self, topic: str) -> list[MessageQueue]:
-        route = await self.instance.fetch_route(topic)
-        if route is None:
-            return []
-        queues = []
-        for data in route.queue_datas:
-            if data.perm & PERM_READ:
-                queues.extend(
-                    MessageQueue(topic, data.broker_name, i) for i in range(data.read_queue_nums)
-                )
-        return sorted(queues)
-
     async def rebalance(self) -> None:
-        """Take the queues this member should hold now; drop the others."""
-        wanted: set[MessageQueue] = set()
-        for topic in list(self.subscriptions):
-            mq_all = await self._fetch_route(topic)
-            if not mq_all:
-                continue
-            if self.message_model == BROADCASTING:
-                wanted.update(mq_all)
-                continue
-            cid_all = await self._consumer_ids(mq_all[0].broker_name)
-            if not cid_all:
-                continue
-            mine = self.allocate_strategy.allocate(
-                self.group, self.instance.client_id, mq_all, sorted(cid_all)
-            )
-            wanted.update(mine)
+        """Take the queues this member should hold now; drop the others.
+
+        Orderly in clustering mode: a new queue is taken only once its lock is
+        granted (the next rebalance tries again), and its offset is read after.
+        """
+        wanted = await core.allocate(
+            self.instance,
+            self.group,
+            list(self.subscriptions),
+            self.allocate_strategy,
+            self.message_model,
+        )
         for queue, state in list(self.queues.items()):
             if queue not in wanted:
-                await self._drop(state)
-        for queue in sorted(wanted - set(self.queues)):
+                await self._drop(state, unlock=self._locking)
+        new = sorted(wanted - set(self.queues))
+        locked_at = asyncio.get_running_loop().time()
+        if self._locking:
+            new = sorted(await self._lock(new))
+        for queue in new:
+            if queue in self.queues or not self._started:
+                continue  # re-check after the awaits
             offset = await self._start_offset(queue)
             state = _Queue(queue, offset)
+            if self._locking:
+                state.locked_at = locked_at
             self.queues[queue] = state
             state.task = asyncio.get_running_loop().create_task(self._pull_loop(state))
             logger.info("consumer %s: took %s from offset %d", self.group, queue, offset)
 
-    async def _consumer_ids(self, broker_name: str) -> list[str]:
-        addr = self.instance.master_addr(broker_name)
-        if addr is None:
-            return []
-        request = RemotingCommand(
-            RequestCode.GET_CONSUMER_LIST_BY_GROUP, {"consumerGroup": self.group}
-        )
-        response = await self.instance.remoting.invoke(addr, request)
-        if response.code != ResponseCode.SUCCESS:
-            return []
-        body = json_body.loads(response.body or b"{}")
-        return [str(cid) for cid in body.get("consumerIdList") or []]
-
-    async def _drop(self, state: _Queue) -> None:
+    async def _drop(self, state: _Queue, *, unlock: bool) -> None:
+        """Stop the queue (after its batch in flight, when orderly), commit, maybe unlock."""
+        state.dropped = True
         self.queues.pop(state.queue, None)
         if state.task is not None:
-            state.task.cancel()
+            if not (self.orderly and state.consuming):
+                state.task.cancel()
             await asyncio.gather(state.task, return_exceptions=True)
         await self._commit(state)
+        if unlock:
+            await self._unlock([state.queue])
+
+    # -- locks (orderly, clustering) -----------------------------------------------------------
+
+    async def _lock(self, queues: Sequence[MessageQueue]) -> set[MessageQueue]:
+        """LOCK_BATCH_MQ per broker; the queues granted (a failed broker grants none)."""
+        by_broker: dict[str, list[MessageQueue]] = {}
+        for queue in queues:
+            by_broker.setdefault(queue.broker_name, []).append(queue)
+        granted: set[MessageQueue] = set()
+        for broker_name, items in sorted(by_broker.items()):
+            try:
+                granted |= await core.lock_batch(self.instance, self.group, broker_name, items)
+            except (RemotingError, BrokerError) as exc:
+                logger.warning("consumer %s: lock at %s failed: %s", self.group, broker_name, exc)
+        return granted
+
+    async def _unlock(self, queues: Sequence[MessageQueue]) -> None:
+        by_broker: dict[str, list[MessageQueue]] = {}
+        for queue in queues:
+            by_broker.setdefault(queue.broker_name, []).append(queue)
+        for broker_name, items in sorted(by_broker.items()):
+            try:
+                await core.unlock_batch(self.instance, self.group, broker_name, items)
+            except (RemotingError, BrokerError) as exc:
+                logger.warning("consumer %s: unlock at %s: %s", self.group, broker_name, exc)
+
+    async def _lock_loop(self) -> None:
+        """Renew the locks of every held queue (RebalanceImpl.lockAll)."""
+        while True:
+            await asyncio.sleep(self.lock_interval_ms / 1000.0)
+            now = asyncio.get_running_loop().time()
+            granted = await self._lock(list(self.queues))
+            for queue, state in list(self.queues.items()):
+                if queue in granted:
+                    state.locked_at = now
+                elif state.locked_at is not None:
+                    logger.warning("consumer %s: lost the lock of %s", self.group, queue)
+                    state.locked_at = None
+
+    def _lock_valid(self, state: _Queue) -> bool:
+        if not self._locking:
+            return True
+        if state.locked_at is None:
+            return False
+        age_ms = (asyncio.get_running_loop().time() - state.locked_at) * 1000
+        return age_ms <= self.lock_valid_ms
 
     # -- offsets -------------------------------------------------------------------------------
 
     async def _start_offset(self, queue: MessageQueue) -> int:
         if self.message_model == BROADCASTING:
             stored = self._local_offsets.get(str(queue))
-            if stored is not None:
-                return int(stored)
         else:
-            stored = await self._query_offset(queue)
-            if stored is not None:
-                return stored
-        if self.consume_from_where == CONSUME_FROM_FIRST_OFFSET:
-            return 0
-        if queue.topic.startswith(RETRY_PREFIX):
-            return 0
-        if self.consume_from_where == CONSUME_FROM_TIMESTAMP:
-            return await self._offset_request(
-                queue,
-                RequestCode.SEARCH_OFFSET_BY_TIMESTAMP,
-                {"timestamp": str(self.consume_timestamp_ms)},
-            )
-        return await self._offset_request(queue, RequestCode.GET_MAX_OFFSET, {})
-
-    async def _offset_request(self, queue: MessageQueue, code: int, extra: dict) -> int:
-        addr = self._addr(queue)
-        fields = {"topic": queue.topic, "queueId": str(queue.queue_id), **extra}
-        response = await self.instance.remoting.invoke(addr, RemotingCommand(code, fields))
-        if response.code != ResponseCode.SUCCESS:
-            raise BrokerError(response.code, response.remark, addr)
-        return int((response.ext_fields or {}).get("offset", "0"))
-
-    async def _query_offset(self, queue: MessageQueue) -> int | None:
-        addr = self._addr(queue)
-        fields = {
-            "consumerGroup": self.group,
-            "topic": queue.topic,
-            "queueId": str(queue.queue_id),
-        }
-        request = RemotingCommand(RequestCode.QUERY_CONSUMER_OFFSET, fields)
-        response = await self.instance.remoting.invoke(addr, request)
-        if response.code == ResponseCode.QUERY_NOT_FOUND:
-            return None
-        if response.code != ResponseCode.SUCCESS:
-            raise BrokerError(response.code, response.remark, addr)
-        return int((response.ext_fields or {}).get("offset", "0"))
+            stored = await core.query_consumer_offset(self.instance, self.group, queue)
+        if stored is not None:
+            return int(stored)
+        return await core.initial_offset(
+            self.instance, queue, self.consume_from_where, self.consume_timestamp_ms
+        )
 
     async def _commit(self, state: _Queue) -> None:
         if self.message_model == BROADCASTING:
             self._local_offsets[str(state.queue)] = state.consumed_offset
             return  # written to the file by persist_offsets
         try:
-            addr = self._addr(state.queue)
-            fields = {
-                "consumerGroup": self.group,
-                "topic": state.queue.topic,
-                "queueId": str(state.queue.queue_id),
-                "commitOffset": str(state.consumed_offset),
-            }
-            request = RemotingCommand(RequestCode.UPDATE_CONSUMER_OFFSET, fields)
-            await self.instance.remoting.invoke(addr, request)
-        except (RemotingError, ClientError) as exc:
+            await core.update_consumer_offset(
+                self.instance, self.group, state.queue, state.consumed_offset
+            )
+        except (RemotingError, BrokerError, ClientError) as exc:
             logger.warning("consumer %s: commit of %s failed: %s", self.group, state.queue, exc)
 
     async def persist_offsets(self) -> None:
@@ -373,91 +391,69 @@ class PushConsumer:
             except OSError:
                 logger.exception("consumer %s: persisting offsets failed", self.group)
 
-    def _addr(self, queue: MessageQueue) -> str:
-        addr = self.instance.master_addr(queue.broker_name)
-        if addr is None:
-            raise ClientError(f"The broker[{queue.broker_name}] not exist")
-        return addr
-
     # -- pulling and consuming -----------------------------------------------------------------
 
     async def _pull_loop(self, state: _Queue) -> None:
         queue = state.queue
         expression = self.subscriptions.get(queue.topic, "*")
-        tags = set(subscription_data(queue.topic, expression, 0)["tagsSet"])
-        while True:
+        while not state.dropped:
+            if not self._lock_valid(state):
+                await asyncio.sleep(UNLOCKED_WAIT_S)
+                continue
+            commit = state.consumed_offset
+            piggyback = self.message_model == CLUSTERING and commit > 0
             try:
-                messages = await self._pull(state, expression)
-            except asyncio.CancelledError:
-                raise
+                result = await core.pull(
+                    self.instance,
+                    self.group,
+                    queue,
+                    state.next_offset,
+                    expression,
+                    max_messages=self.pull_batch_size,
+                    suspend_timeout_ms=self.suspend_timeout_ms,
+                    commit_offset=commit if piggyback else None,
+                    sub_version=self._sub_version,
+                )
             except (RemotingError, BrokerError, ClientError) as exc:
                 logger.warning("consumer %s: pull of %s failed: %s", self.group, queue, exc)
                 await asyncio.sleep(PULL_ERROR_BACKOFF_S)
                 continue
-            wanted = [m for m in messages if not tags or m.tags in tags]
-            if wanted:
-                await self._consume(wanted)
-            state.consumed_offset = state.next_offset
-
-    async def _pull(self, state: _Queue, expression: str) -> list[MessageExt]:
-        queue = state.queue
-        sys_flag = FLAG_SUSPEND | FLAG_SUBSCRIPTION
-        if self.message_model == CLUSTERING and state.consumed_offset > 0:
-            sys_flag |= FLAG_COMMIT_OFFSET
-        header = headers.PullMessageRequestHeader(
-            consumer_group=self.group,
-            topic=queue.topic,
-            queue_id=queue.queue_id,
-            queue_offset=state.next_offset,
-            max_msg_nums=self.pull_batch_size,
-            sys_flag=sys_flag,
-            commit_offset=state.consumed_offset,
-            suspend_timeout_millis=self.suspend_timeout_ms,
-            subscription=expression,
-            sub_version=self._sub_version,
-            expression_type="TAG",
-        )
-        request = RemotingCommand(RequestCode.PULL_MESSAGE, header.to_ext_fields())
-        addr = self._addr(queue)
-        response = await self.instance.remoting.invoke(
-            addr, request, self.suspend_timeout_ms + 15_000
-        )
-        code = response.code
-        fields = headers.PullMessageResponseHeader.from_ext_fields(response.ext_fields or {})
-        if code == ResponseCode.SUCCESS:
-            state.next_offset = fields.next_begin_offset
-            messages = decode_messages(response.body or b"", queue.broker_name)
-            for message in messages:
-                restore_retry_topic(message, self.group)
-            return messages
-        if code in (
-            ResponseCode.PULL_NOT_FOUND,
-            ResponseCode.PULL_RETRY_IMMEDIATELY,
-            ResponseCode.PULL_OFFSET_MOVED,
-        ):
-            state.next_offset = fields.next_begin_offset
-            if code == ResponseCode.PULL_OFFSET_MOVED:
-                state.consumed_offset = state.next_offset
+            if result.code == ResponseCode.PULL_OFFSET_MOVED:
+                state.next_offset = state.consumed_offset = result.next_begin_offset
                 await self._commit(state)
-            return []
-        raise BrokerError(code, response.remark, addr)
+                continue
+            if result.messages:
+                if self.orderly:
+                    if not await self._consume_orderly(state, result.messages):
+                        return  # dropped: the next owner starts from consumed_offset
+                else:
+                    await self._consume(result.messages)
+            state.next_offset = state.consumed_offset = result.next_begin_offset
+
+    def _batches(self, messages: list[MessageExt]) -> list[list[MessageExt]]:
+        size = self.consume_batch_size
+        return [messages[i : i + size] for i in range(0, len(messages), size)]
+
+    async def _call_listener(self, batch: list[MessageExt]) -> ConsumeStatus:
+        assert self.listener is not None
+        try:
+            status = self.listener(batch)
+            if inspect.isawaitable(status):
+                status = await status
+        except Exception:
+            logger.exception("consumer %s: listener raised", self.group)
+            return ConsumeStatus.RECONSUME_LATER
+        if status is ConsumeStatus.CONSUME_SUCCESS:
+            return status
+        return ConsumeStatus.RECONSUME_LATER
 
     async def _consume(self, messages: list[MessageExt]) -> None:
-        size = self.consume_batch_size
-        batches = [messages[i : i + size] for i in range(0, len(messages), size)]
-        await asyncio.gather(*(self._consume_batch(batch) for batch in batches))
+        await asyncio.gather(*(self._consume_batch(batch) for batch in self._batches(messages)))
 
     async def _consume_batch(self, batch: list[MessageExt]) -> None:
-        assert self.listener is not None
         while True:
             async with self._semaphore:
-                try:
-                    status = self.listener(batch)
-                    if inspect.isawaitable(status):
-                        status = await status
-                except Exception:
-                    logger.exception("consumer %s: listener raised", self.group)
-                    status = ConsumeStatus.RECONSUME_LATER
+                status = await self._call_listener(batch)
             if status is not ConsumeStatus.RECONSUME_LATER:
                 return
             if self.message_model == BROADCASTING:
@@ -469,14 +465,59 @@ class PushConsumer:
             batch = failed  # the broker did not take them: consume them again here
             await asyncio.sleep(LOCAL_RETRY_DELAY_S)
 
-    async def _send_back(self, message: MessageExt) -> bool:
+    async def _consume_orderly(self, state: _Queue, messages: list[MessageExt]) -> bool:
+        """Hand ``messages`` to the listener batch by batch, in order; False if dropped first.
+
+        ``state.consumed_offset`` follows each consumed batch, so a queue dropped
+        (or a lock lost) midway resumes right after the last consumed message.
+        """
+        for batch in self._batches(messages):
+            while True:
+                if state.dropped:
+                    return False
+                if not self._lock_valid(state):
+                    await asyncio.sleep(UNLOCKED_WAIT_S)
+                    continue
+                state.consuming = True
+                try:
+                    async with self._semaphore:
+                        if state.dropped:
+                            return False
+                        status = await self._call_listener(batch)
+                finally:
+                    state.consuming = False
+                if status is ConsumeStatus.CONSUME_SUCCESS or await self._give_up(batch):
+                    state.consumed_offset = batch[-1].queue_offset + 1
+                    break
+                for message in batch:
+                    message.reconsume_times += 1
+                await asyncio.sleep(self.suspend_current_queue_time_ms / 1000.0)
+        return True
+
+    async def _give_up(self, batch: list[MessageExt]) -> bool:
+        """Orderly: send a batch past max_reconsume_times back (the broker dead-letters it).
+
+        True when the batch is done with: sent back, or broadcasting (never retried).
+        """
+        if self.message_model == BROADCASTING:
+            logger.warning("consumer %s: broadcast message not retried", self.group)
+            return True
+        if any(m.reconsume_times < self.max_reconsume_times for m in batch):
+            return False
+        for message in batch:
+            if not await self._send_back(message, delay_level=-1):
+                return False
+        return True
+
+    async def _send_back(self, message: MessageExt, *, delay_level: int = 0) -> bool:
+        """CONSUMER_SEND_MSG_BACK; ``delay_level`` -1 sends it to the dead-letter queue."""
         addr = self.instance.master_addr(message.broker_name)
         if addr is None:
             return False
         fields = {
             "offset": str(message.commit_log_offset),
             "group": self.group,
-            "delayLevel": "0",
+            "delayLevel": str(delay_level),
             "originMsgId": message.msg_id,
             "originTopic": message.topic,
             "unitMode": "false",
