@@ -16,16 +16,18 @@ from rocketmq.client import (
     MessageProperty,
     Producer,
     ProducerSendSyncFailed,
+    PullConsumer,
     PushConsumer,
     ReceivedMessage,
     SendStatus,
+    TransactionMQProducer,
+    TransactionStatus,
 )
 from tests.interop.messages import unique
-from tests.interop.servers import FAST_DELAYS, running_server
+from tests.interop.servers import FAST_DELAYS, SERVERS, running_server
 
 pytestmark = pytest.mark.interop
 
-SERVERS = ["ours", "apache"]
 WAIT_S = 60.0
 
 
@@ -126,3 +128,58 @@ def test_errors_use_the_upstream_exception_names() -> None:
         assert time.monotonic() - began < 10
     finally:
         producer.shutdown()
+
+
+CHECK_EVERY_SECOND = {"transactionCheckInterval": "1000", "transactionTimeOut": "1000"}
+
+
+def transactions_then_pull(namesrv: str, topic: str) -> dict:
+    """TransactionMQProducer and PullConsumer, written as their users would."""
+    checked = []
+
+    def checker(msg: ReceivedMessage) -> TransactionStatus:
+        checked.append(msg.get_property("u_index"))
+        return TransactionStatus.COMMIT  # the unknown one commits on check
+
+    def local_execute(msg: ReceivedMessage, user_args) -> TransactionStatus:
+        return user_args
+
+    producer = TransactionMQProducer(unique("PID_TX"), checker)
+    producer.set_name_server_address(namesrv)
+    producer.start()
+    try:
+        for index, outcome in enumerate(
+            [TransactionStatus.COMMIT, TransactionStatus.ROLLBACK, TransactionStatus.UNKNOWN]
+        ):
+            msg = Message(topic)
+            msg.set_body(f"tx {index}")
+            msg.set_property("u_index", str(index))
+            ret = producer.send_message_in_transaction(msg, local_execute, outcome)
+            assert ret.status == SendStatus.OK
+        deadline = time.monotonic() + WAIT_S
+        while not checked and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1.0)  # let the commit the check answered reach the topic
+    finally:
+        producer.shutdown()
+
+    consumer = PullConsumer(unique("CID_PULL"))
+    consumer.set_name_server_address(namesrv)
+    consumer.start()
+    try:
+        pulled = [msg.get_property("u_index") for msg in consumer.pull(topic)]
+    finally:
+        consumer.shutdown()
+    return {"checked": checked, "pulled": pulled}
+
+
+@pytest.mark.timeout_s(240)
+@pytest.mark.parametrize("server", SERVERS)
+async def test_transaction_producer_and_pull_consumer(
+    apache_built: None, server: str, tmp_path: Path
+) -> None:
+    topic = unique("cy_compat_tx")
+    async with running_server(server, tmp_path, CHECK_EVERY_SECOND) as namesrv:
+        outcome = await asyncio.to_thread(transactions_then_pull, namesrv, topic)
+    assert outcome["checked"][:1] == [b"2"]
+    assert sorted(outcome["pulled"]) == [b"0", b"2"]  # the rolled-back one never shows

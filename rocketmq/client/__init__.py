@@ -30,7 +30,9 @@ from rocketmq.client.blocking.message import (
     TransactionStatus,
 )
 from rocketmq.client.blocking.producer import Producer
+from rocketmq.client.blocking.pull_consumer import PullConsumer
 from rocketmq.client.blocking.push_consumer import PushConsumer
+from rocketmq.client.blocking.transaction_producer import TransactionMQProducer
 
 __all__ = [
     "ConsumeStatus",
@@ -45,6 +47,7 @@ __all__ = [
     "ProducerSendOrderlyFailed",
     "ProducerSendSyncFailed",
     "ProducerStartFailed",
+    "PullConsumer",
     "PullConsumerStartFailed",
     "PushConsumer",
     "PushConsumerStartFailed",
@@ -52,5 +55,6 @@ __all__ = [
     "RocketMQException",
     "SendResult",
     "SendStatus",
+    "TransactionMQProducer",
     "TransactionStatus",
 ]

@@ -205,14 +205,16 @@ async def pull(
     suspend_timeout_ms: int,
     commit_offset: int | None = None,
     sub_version: int = 0,
+    suspend: bool = True,
 ) -> PullResult:
     """PULL_MESSAGE (long polling); messages of ``%RETRY%<group>`` show their own topic.
 
-    ``commit_offset`` piggybacks an offset commit on the pull. Tags are
+    ``commit_offset`` piggybacks an offset commit on the pull; ``suspend=False``
+    asks the broker to answer at once when nothing is there. Tags are
     filtered here too (the broker filters by hash code only). Raises
     BrokerError for codes other than found / not found / retry / moved.
     """
-    sys_flag = FLAG_SUSPEND | FLAG_SUBSCRIPTION
+    sys_flag = FLAG_SUBSCRIPTION | (FLAG_SUSPEND if suspend else 0)
     if commit_offset is not None:
         sys_flag |= FLAG_COMMIT_OFFSET
     header = headers.PullMessageRequestHeader(

@@ -167,3 +167,27 @@ class ReceivedMessage:
 
     def __repr__(self) -> str:
         return f"<ReceivedMessage topic={self.topic!r} id={self.id!r} body={self.body!r}>"
+
+
+def received_from_outgoing(message: CoreMessage) -> ReceivedMessage:
+    """A message being sent, shown to a callback the way the official client does."""
+    properties = message.wire_properties()
+    msg_id = properties.get("UNIQ_KEY", "")
+    return ReceivedMessage(
+        MessageExt(
+            topic=message.topic,
+            body=message.body,
+            properties=properties,
+            msg_id=msg_id,
+            offset_msg_id="",
+            queue_id=0,
+            queue_offset=0,
+            commit_log_offset=0,
+            reconsume_times=0,
+            born_timestamp=0,
+            store_timestamp=0,
+            born_host="",
+            store_host="",
+            flag=message.flag,
+        )
+    )

@@ -18,7 +18,8 @@ _DEFAULT_TIMEOUT_MS = 3000
 _DEFAULT_MAX_MESSAGE_SIZE = 4 * 1024 * 1024
 
 
-def _result(result: CoreSendResult) -> SendResult:
+def send_result(result: CoreSendResult) -> SendResult:
+    """Our SendResult as upstream's (status, msg_id, offset) namedtuple."""
     return SendResult(SendStatus[_STATUS_NAMES[result.status.value]], result.msg_id,
                       result.queue_offset)  # fmt: skip
 
@@ -129,7 +130,7 @@ class Producer:
     def send_sync(self, msg: Message) -> SendResult:
         core = self._started(ProducerSendSyncFailed)
         try:
-            return _result(runtime.call(core.send(msg._core)))
+            return send_result(runtime.call(core.send(msg._core)))
         except RocketMQError as exc:
             raise ProducerSendSyncFailed(str(exc)) from exc
 
@@ -144,6 +145,6 @@ class Producer:
         """Messages with one sharding key go to one queue, in send order."""
         core = self._started(ProducerSendOrderlyFailed)
         try:
-            return _result(runtime.call(core.send_orderly(msg._core, sharding_key)))
+            return send_result(runtime.call(core.send_orderly(msg._core, sharding_key)))
         except RocketMQError as exc:
             raise ProducerSendOrderlyFailed(str(exc)) from exc
