@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: all compile debug run test test-cython test-pure lint bench bench-e2e clean
+.PHONY: all compile debug run test test-cython test-pure lint bench bench-e2e compare clean
 
 all: compile
 
@@ -47,6 +47,10 @@ bench: compile
 # Java client end to end: our broker against Apache RocketMQ's, same run.
 bench-e2e: compile
 	$(PY) perf/e2e.py
+
+# mqbench workloads against our broker and Apache RocketMQ's; prints the README table.
+compare: compile
+	$(PY) perf/compare.py
 
 clean:
 	rm -rf build $(VENV) rocketmq/_core/*.c rocketmq/_core/*.so rocketmq/_core/*.html

@@ -28,111 +28,17 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from perf.runs import cpu_seconds, rss_mib, save, stop  # noqa: E402
-from tests.interop.harness import broker_ports, ensure_built, java_command  # noqa: E402
+from perf.runs import cpu_seconds, save, stop  # noqa: E402
+from perf.servers import TARGETS, Server, Target  # noqa: E402
+from tests.interop.harness import ensure_built, java_command  # noqa: E402
 
-LOOPBACK = "127.0.0.1"
-COMMIT_LOG_SEGMENT_BYTES = 1024 * 1024 * 1024
-READY_TIMEOUT_S = 120.0
 CLIENT_HEAP = "-Xmx1g"
-APACHE_BROKER_HEAP = "-Xmx2g"
-
-
-@dataclass
-class Server:
-    """A NameServer + broker process; ``rss_max_mib`` is sampled while tools run."""
-
-    proc: subprocess.Popen
-    namesrv: str
-    log: Path
-    rss_max_mib: float = 0.0
-
-    def sample(self) -> None:
-        self.rss_max_mib = max(self.rss_max_mib, rss_mib(self.proc.pid))
-
-
-@dataclass
-class Target:
-    name: str
-    results: dict = field(default_factory=dict)
-
-    def command(self, store: Path, namesrv_port: int, broker_port: int, by_heap: bool) -> list:
-        raise NotImplementedError
-
-    def ready(self, line: str) -> bool:
-        raise NotImplementedError
-
-    def start(self, store: Path, by_heap: bool) -> Server:
-        namesrv_port, broker_port = broker_ports()
-        store.mkdir(parents=True, exist_ok=True)
-        log = store / f"{self.name}-server.log"
-        proc = subprocess.Popen(
-            self.command(store, namesrv_port, broker_port, by_heap),
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=log.open("ab"),
-            text=True,
-        )
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        assert proc.stdout is not None
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                raise RuntimeError(f"{self.name} server exited (rc={proc.wait()}); see {log}")
-            if self.ready(line):
-                # Keep draining stdout so the server never blocks on a full pipe.
-                threading.Thread(target=proc.stdout.read, daemon=True).start()
-                return Server(proc, f"{LOOPBACK}:{namesrv_port}", log)
-        stop(proc)
-        raise RuntimeError(f"{self.name} server not ready within {READY_TIMEOUT_S} s; see {log}")
-
-
-class Ours(Target):
-    def command(self, store: Path, namesrv_port: int, broker_port: int, by_heap: bool) -> list:
-        conf = store / "broker.conf"
-        conf.write_text(
-            "brokerName=broker-a\n"
-            f"mappedFileSizeCommitLog={COMMIT_LOG_SEGMENT_BYTES}\n"
-            "flushDiskType=ASYNC_FLUSH\n"
-            f"transferMsgByHeap={'true' if by_heap else 'false'}\n"
-        )
-        return [
-            sys.executable, "-m", "rocketmq", "standalone",
-            "--namesrv-port", str(namesrv_port), "--broker-port", str(broker_port),
-            "--store", str(store / "data"), "-c", str(conf),
-        ]  # fmt: skip
-
-    def ready(self, line: str) -> bool:
-        return line.startswith("The broker[") and "boot success" in line
-
-
-class Apache(Target):
-    def command(self, store: Path, namesrv_port: int, broker_port: int, by_heap: bool) -> list:
-        conf = {
-            "mappedFileSizeCommitLog": COMMIT_LOG_SEGMENT_BYTES,
-            "mappedFileSizeConsumeQueue": 300_000 * 20,
-            "flushDiskType": "ASYNC_FLUSH",
-            "transferMsgByHeap": "true" if by_heap else "false",
-        }
-        args = [
-            "--namesrv-port", str(namesrv_port), "--broker-port", str(broker_port),
-            "--store", str(store / "data"),
-        ]  # fmt: skip
-        for key, value in conf.items():
-            args += ["--broker-conf", f"{key}={value}"]
-        return java_command("apache.ApacheCluster", *args, module="apache", heap=APACHE_BROKER_HEAP)
-
-    def ready(self, line: str) -> bool:
-        return line.startswith("READY ")
 
 
 def run_tool(label: str, server: Server, main: str, *args: str) -> dict:
@@ -172,7 +78,7 @@ def run_tool(label: str, server: Server, main: str, *args: str) -> dict:
 def bench_target(target: Target, args: argparse.Namespace, root: Path) -> dict:
     store = root / target.name
     results: dict = {}
-    server = target.start(store, by_heap=False)
+    server = target.start(store, {"transferMsgByHeap": "false"})
     try:
         results["produce"] = run_tool(
             f"{target.name} produce", server, "client4.BenchProducer",
@@ -190,7 +96,7 @@ def bench_target(target: Target, args: argparse.Namespace, root: Path) -> dict:
     finally:
         stop(server.proc)
     rss = server.rss_max_mib
-    server = target.start(store, by_heap=True)
+    server = target.start(store, {"transferMsgByHeap": "true"})
     try:
         results["consume_copy"] = consume(target, server, args)
     finally:
@@ -254,8 +160,7 @@ def main() -> int:
     parser.add_argument("--dir", default=None, help="where the stores go (default: a temp dir)")
     args = parser.parse_args()
 
-    targets = {"ours": Ours("ours"), "apache": Apache("apache")}
-    chosen = [targets[name] for name in args.brokers.split(",")]
+    chosen = [TARGETS[name]() for name in args.brokers.split(",")]
     for module in ("client4", "apache"):
         ensure_built(module)
     from rocketmq._core import IMPLEMENTATION

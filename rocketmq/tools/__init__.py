@@ -1,0 +1,1 @@
+"""Operator tools. ``mqadmin`` (rocketmq.tools.admin): RocketMQ's admin subcommands."""
