@@ -2,7 +2,9 @@
 
 The slave (LocalCluster ``slave=True``) learns the master's HA address from
 the NameServer, copies the CommitLog byte for byte and serves pulls from the
-ConsumeQueues its own dispatcher builds.
+ConsumeQueues its own dispatcher builds. It copies the master's topics,
+groups, consumer and delay offsets (broker/slave_sync.py) and answers pulls
+by the slave rules of broker/processor/pull.py.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pytest
 
 from rocketmq._testbase.cluster import LocalCluster
 from rocketmq.broker.config import broker_config_from_properties
+from rocketmq.broker.config_file import read_config_file
 from rocketmq.broker.controller import BrokerController
 from rocketmq.common import json_body
 from rocketmq.common.codes import RequestCode, ResponseCode
@@ -23,6 +26,8 @@ from rocketmq.store.commit_log import CommitLog
 from rocketmq.store.config import SYNC_MASTER
 from rocketmq.store.ha import codec
 from tests.test_broker_base import (
+    FLAG_COMMIT_OFFSET,
+    FLAG_SUBSCRIPTION,
     RemotingCommand,
     properties,
     pull_request,
@@ -35,13 +40,17 @@ SEGMENT_SIZE = 64 * 1024  # small CommitLog segments: replication crosses their 
 BODY = bytes(range(256)) * 4  # 1 KiB; ~60 messages fill a segment
 
 
-def _cluster(root: Path, *, slave: bool = True, **broker_overrides) -> LocalCluster:
+def _cluster(
+    root: Path, *, slave: bool = True, slave_overrides: dict | None = None, **broker_overrides
+) -> LocalCluster:
+    slave_overrides = slave_overrides or {}
     store = {"commit_log_file_size": SEGMENT_SIZE, **broker_overrides.pop("store", {})}
     return LocalCluster(
         root,
         slave=slave,
         broker_overrides=broker_overrides,
         store_overrides=store,
+        slave_overrides={"slave_sync_interval_ms": 100, **slave_overrides},
         slave_store_overrides={
             "commit_log_file_size": SEGMENT_SIZE,
             "ha_connect_retry_interval_ms": 100,
@@ -98,9 +107,9 @@ async def _pull_all(client: RemotingClient, addr: str, queue_id: int) -> list:
         records.extend(split_records(response.body))
 
 
-def _give_slave_the_topic(cluster: LocalCluster) -> None:
-    # Metadata sync (GET_ALL_TOPIC_CONFIG from the master) is not there yet.
-    cluster.slave.topic_config_manager.update(cluster.broker.topic_config_manager.select(TOPIC))
+async def _slave_has_the_topic(cluster: LocalCluster) -> None:
+    # The send created it on the master; the slave copies it (GET_ALL_TOPIC_CONFIG).
+    await _until(lambda: cluster.slave.topic_config_manager.select(TOPIC) is not None)
 
 
 async def test_slave_copies_commit_log_and_serves_pulls(tmp_path: Path) -> None:
@@ -111,7 +120,7 @@ async def test_slave_copies_commit_log_and_serves_pulls(tmp_path: Path) -> None:
         await _caught_up(master, slave)
         _assert_identical(master, slave)
 
-        _give_slave_the_topic(cluster)
+        await _slave_has_the_topic(cluster)
         for queue_id in (0, 1):
             from_master = await _pull_all(client, cluster.broker_addr, queue_id)
             from_slave = await _pull_all(client, cluster.slave_addr, queue_id)
@@ -149,7 +158,7 @@ async def test_slave_restart_catches_up(tmp_path: Path) -> None:
         await cluster.start_slave()
         await _caught_up(cluster.broker, cluster.slave)
         _assert_identical(cluster.broker, cluster.slave)
-        _give_slave_the_topic(cluster)
+        await _slave_has_the_topic(cluster)
         bodies = [r.body for r in await _pull_all(client, cluster.slave_addr, 1)]
         assert bodies == [BODY + n.to_bytes(4, "big") for n in range(1, 100, 2)]
 
@@ -271,3 +280,159 @@ def test_ha_keys_from_broker_conf() -> None:
     assert broker_config_from_properties({}).store.ha_listen_port is None  # listenPort + 1
     with pytest.raises(ValueError, match="brokerId must be > 0"):
         broker_config_from_properties({"brokerRole": "SLAVE", "brokerId": "0"})
+
+
+# -- metadata the slave copies (SlaveSynchronize) ------------------------------------------------
+
+
+def _admin(code: int, body: dict | None = None, **fields: object) -> RemotingCommand:
+    data = json_body.dumps(body) if body is not None else None
+    return RemotingCommand(code, {k: str(v) for k, v in fields.items()}, data)
+
+
+async def test_slave_copies_metadata_from_the_master(tmp_path: Path) -> None:
+    async with _cluster(tmp_path) as cluster, RemotingClient() as client:
+        master, slave, addr = cluster.broker, cluster.slave, cluster.broker_addr
+        requests = [
+            _admin(
+                RequestCode.UPDATE_AND_CREATE_TOPIC,
+                topic="Orders",
+                readQueueNums=3,
+                writeQueueNums=3,
+                perm=6,
+            ),
+            _admin(
+                RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP,
+                {"groupName": "GroupX", "retryMaxTimes": 3, "brokerId": 1},
+            ),
+            _admin(
+                RequestCode.UPDATE_CONSUMER_OFFSET,
+                consumerGroup="GroupX",
+                topic="Orders",
+                queueId=1,
+                commitOffset=42,
+            ),
+        ]
+        for request in requests:
+            assert (await client.invoke(addr, request)).code == ResponseCode.SUCCESS
+        master.schedule.offsets[3] = 7  # level 3 delivered 7 messages
+
+        # The bodies as upstream's master encodes them.
+        offsets = await client.invoke(addr, _admin(RequestCode.GET_ALL_CONSUMER_OFFSET))
+        assert json_body.loads(offsets.body) == {"offsetTable": {"Orders@GroupX": {"1": 42}}}
+        delays = await client.invoke(addr, _admin(RequestCode.GET_ALL_DELAY_OFFSET))
+        delay_table = json_body.loads(delays.body)["offsetTable"]
+        assert delay_table["3"] == 7  # and 0 for each level the master's tasks looked at
+        assert delay_table == {str(level): o for level, o in master.schedule.offsets.items()}
+
+        def copied() -> bool:
+            return (
+                slave.topic_config_manager.data_version == master.topic_config_manager.data_version
+                and "GroupX" in slave.subscription_group_manager.table
+                and slave.consumer_offset_manager.query_offset("GroupX", "Orders", 1) == 42
+                and slave.schedule.offsets == master.schedule.offsets
+            )
+
+        await _until(copied)
+        assert slave.topic_config_manager.table == master.topic_config_manager.table
+        assert slave.subscription_group_manager.table == master.subscription_group_manager.table
+        assert (
+            slave.subscription_group_manager.data_version
+            == master.subscription_group_manager.data_version
+        )
+        assert slave.slave_synchronize.rounds >= 1
+        files = {
+            name: manager.path
+            for name, manager in (
+                ("topics", slave.topic_config_manager),
+                ("groups", slave.subscription_group_manager),
+                ("offsets", slave.consumer_offset_manager),
+                ("delays", slave.schedule),
+            )
+        }
+        # A master never syncs from anyone.
+        assert master.slave_synchronize.master_addr is None
+        assert await master.slave_synchronize.sync_all() is False
+
+    # The slave persisted what it copied.
+    assert read_config_file(files["topics"])["topicConfigTable"]["Orders"]["readQueueNums"] == 3
+    groups = read_config_file(files["groups"])["subscriptionGroupTable"]
+    assert groups["GroupX"]["retryMaxTimes"] == 3
+    assert read_config_file(files["offsets"])["offsetTable"]["Orders@GroupX"] == {"1": 42}
+    assert read_config_file(files["delays"])["offsetTable"]["3"] == 7
+
+
+# -- pull rules on master and slave (semantics.md §5) --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("slave_read_enable", "ratio", "suggested"),
+    [(False, 0, 0), (True, 0, 1), (True, 40, 2)],
+    ids=["slave-read-off", "consumer-lags", "consumer-in-memory"],
+)
+async def test_master_suggests_which_broker(
+    tmp_path: Path, slave_read_enable: bool, ratio: int, suggested: int
+) -> None:
+    overrides = {
+        "slave_read_enable": slave_read_enable,
+        "access_message_in_memory_max_ratio": ratio,
+    }
+    async with _cluster(tmp_path, slave=False, **overrides) as cluster:
+        async with RemotingClient() as client:
+            addr = cluster.broker_addr
+            group = {"groupName": "CG", "brokerId": 2, "whichBrokerWhenConsumeSlowly": 1}
+            made = await client.invoke(
+                addr, _admin(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, group)
+            )
+            assert made.code == ResponseCode.SUCCESS
+            await _send(client, addr, 4)
+            # Ratio 0: any message not at the very end of the CommitLog is "on disk".
+            response = await client.invoke(addr, pull_request(TOPIC, 0, 0, max_msg_nums=1))
+            assert response.code == ResponseCode.SUCCESS
+            assert response.ext_fields["suggestWhichBrokerId"] == str(suggested)
+
+
+@pytest.mark.parametrize("offset_check_in_slave", [False, True])
+async def test_slave_offset_rules(tmp_path: Path, offset_check_in_slave: bool) -> None:
+    slave_overrides = {"offset_check_in_slave": offset_check_in_slave}
+    async with _cluster(tmp_path, slave_overrides=slave_overrides) as cluster:
+        async with RemotingClient() as client:
+            await _send(client, cluster.broker_addr, 8)  # 4 in queue 0
+            await _caught_up(cluster.broker, cluster.slave)
+            await _slave_has_the_topic(cluster)
+            too_far = pull_request(TOPIC, 0, 100)
+            from_master = await client.invoke(cluster.broker_addr, too_far)
+            assert from_master.code == ResponseCode.PULL_OFFSET_MOVED
+            assert from_master.ext_fields["nextBeginOffset"] == "0"  # min, as min is 0
+            from_slave = await client.invoke(cluster.slave_addr, too_far)
+            if offset_check_in_slave:
+                assert from_slave.code == ResponseCode.PULL_OFFSET_MOVED
+                assert from_slave.ext_fields["nextBeginOffset"] == "0"
+            else:  # the client retries at its own offset instead of correcting it
+                assert from_slave.code == ResponseCode.PULL_RETRY_IMMEDIATELY
+                assert from_slave.ext_fields["nextBeginOffset"] == "100"
+            assert from_slave.ext_fields["suggestWhichBrokerId"] == "0"
+
+            # A slave stores no commit piggybacked on a pull; a master does.
+            commit = pull_request(
+                TOPIC, 0, 0, sys_flag=FLAG_SUBSCRIPTION | FLAG_COMMIT_OFFSET, commit_offset=3
+            )
+            assert (await client.invoke(cluster.slave_addr, commit)).code == ResponseCode.SUCCESS
+            assert cluster.slave.consumer_offset_manager.query_offset("CG", TOPIC, 0) == -1
+            assert (await client.invoke(cluster.broker_addr, commit)).code == ResponseCode.SUCCESS
+            assert cluster.broker.consumer_offset_manager.query_offset("CG", TOPIC, 0) == 3
+
+
+def test_slave_read_keys_from_broker_conf() -> None:
+    config = broker_config_from_properties(
+        {
+            "slaveReadEnable": "true",
+            "offsetCheckInSlave": "true",
+            "accessMessageInMemoryMaxRatio": "25",
+        }
+    )
+    assert config.slave_read_enable and config.offset_check_in_slave
+    assert config.access_message_in_memory_max_ratio == 25
+    default = broker_config_from_properties({})
+    assert not default.slave_read_enable and not default.offset_check_in_slave
+    assert default.access_message_in_memory_max_ratio == 40

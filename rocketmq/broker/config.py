@@ -90,6 +90,14 @@ class BrokerConfig:
     # Checks of one half message before it is given up (transactionCheckMax).
     transaction_check_max: int = 15
     transaction_check_interval_ms: int = 60_000  # transactionCheckInterval
+    # Replication reads (semantics.md §5). Upstream keeps the last two in
+    # MessageStoreConfig; broker.conf carries all three.
+    slave_read_enable: bool = False  # slaveReadEnable: suggest the slave to slow consumers
+    offset_check_in_slave: bool = False  # offsetCheckInSlave: a slave answers 21 too
+    # A consumer this far behind the CommitLog end (percent of RAM) reads "from disk".
+    access_message_in_memory_max_ratio: int = 40  # accessMessageInMemoryMaxRatio
+    # A slave copies its master's metadata this often (SlaveSynchronize; 10 s upstream).
+    slave_sync_interval_ms: int = 10_000
     store: MessageStoreConfig = field(default_factory=MessageStoreConfig)
 
     @property
@@ -137,6 +145,9 @@ UPSTREAM_KEYS: dict[str, tuple[str, object]] = {
     "transactionTimeOut": ("transaction_timeout_ms", int),
     "transactionCheckMax": ("transaction_check_max", int),
     "transactionCheckInterval": ("transaction_check_interval_ms", int),
+    "slaveReadEnable": ("slave_read_enable", parse_bool),
+    "offsetCheckInSlave": ("offset_check_in_slave", parse_bool),
+    "accessMessageInMemoryMaxRatio": ("access_message_in_memory_max_ratio", int),
 }
 
 

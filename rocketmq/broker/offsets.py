@@ -58,6 +58,31 @@ class ConsumerOffsetManager:
             self._dirty = True
             logger.exception("persist %s failed", self.path)
 
+    def wire_json(self) -> dict:
+        """GET_ALL_CONSUMER_OFFSET's body (ConsumerOffsetManager#encode in 4.9.x)."""
+        return {
+            "offsetTable": {
+                key: {str(queue_id): offset for queue_id, offset in sorted(queues.items())}
+                for key, queues in self.table.items()
+            }
+        }
+
+    def merge_from_master(self, document: dict) -> None:
+        """A slave puts its master's offsets over its own (putAll upstream) and persists.
+
+        Raises ValueError on a malformed body (nothing changes).
+        """
+        merged = {}
+        for key, queues in dict(document.get("offsetTable") or {}).items():
+            if not isinstance(queues, dict):
+                raise ValueError(f"offsets of {key!r} are not an object")
+            merged[key] = {int(queue_id): int(offset) for queue_id, offset in queues.items()}
+        for key, queues in merged.items():
+            if self.table.get(key) != queues:
+                self.table[key] = queues
+                self._dirty = True
+        self.persist()
+
     def commit_offset(self, group: str, topic: str, queue_id: int, offset: int) -> None:
         key = f"{topic}{TOPIC_GROUP_SEPARATOR}{group}"
         queues = self.table.setdefault(key, {})

@@ -120,11 +120,25 @@ class ScheduleMessageService:
             self.offsets[int(level)] = int(offset)
 
     def persist(self) -> None:
-        table = {str(level): offset for level, offset in sorted(self.offsets.items())}
         try:
-            write_config_file(self.path, {"offsetTable": table})
+            write_config_file(self.path, self.wire_json())
         except OSError:
             logger.exception("persist %s failed", self.path)
+
+    def wire_json(self) -> dict:
+        """GET_ALL_DELAY_OFFSET's body (ScheduleMessageService#encode)."""
+        return {"offsetTable": {str(level): o for level, o in sorted(self.offsets.items())}}
+
+    def replace_offsets(self, document: dict) -> None:
+        """A slave takes its master's delay offsets and persists them.
+
+        Raises ValueError on a malformed body (nothing changes).
+        """
+        table = document.get("offsetTable")
+        if not isinstance(table, dict):
+            raise ValueError("delay offsets without offsetTable")
+        self.offsets = {int(level): int(offset) for level, offset in table.items()}
+        self.persist()
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()

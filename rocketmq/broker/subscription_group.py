@@ -109,6 +109,23 @@ class SubscriptionGroupManager:
             "subscriptionGroupTable": {name: g.to_json() for name, g in self.table.items()},
         }
 
+    def replace_from_master(self, wrapper: dict) -> bool:
+        """A slave takes its master's groups when the dataVersion differs (SlaveSynchronize).
+
+        Returns whether it did. Raises ValueError on a malformed wrapper (nothing changes).
+        """
+        version = DataVersion.from_json(wrapper.get("dataVersion") or {})
+        if version == self.data_version:
+            return False
+        table = {}
+        for name, value in dict(wrapper.get("subscriptionGroupTable") or {}).items():
+            group = SubscriptionGroupConfig.from_json(value, name)
+            table[group.group_name] = group
+        self.table = table
+        self.data_version = version
+        self.persist()
+        return True
+
     def persist(self) -> None:
         try:
             write_config_file(self.path, self.wrapper_json())

@@ -131,6 +131,23 @@ class TopicConfigManager:
             "topicConfigTable": {name: t.to_json() for name, t in self.table.items()},
         }
 
+    def replace_from_master(self, wrapper: dict) -> bool:
+        """A slave takes its master's table when the dataVersion differs (SlaveSynchronize).
+
+        Returns whether it did. Raises ValueError on a malformed wrapper (nothing changes).
+        """
+        version = DataVersion.from_json(wrapper.get("dataVersion") or {})
+        if version == self.data_version:
+            return False
+        table = {}
+        for name, value in dict(wrapper.get("topicConfigTable") or {}).items():
+            topic = TopicConfig.from_json(value, name)
+            table[topic.topic_name] = topic
+        self.table = table
+        self.data_version = version
+        self.persist()
+        return True
+
     def _changed(self) -> None:
         self.data_version = self.data_version.next()
         self.persist()

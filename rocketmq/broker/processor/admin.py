@@ -2,7 +2,8 @@
 
 UPDATE_AND_CREATE_TOPIC (17), DELETE_TOPIC_IN_BROKER (215), GET_ALL_TOPIC_CONFIG
 (21), UPDATE_AND_CREATE_SUBSCRIPTIONGROUP (200), GET_ALL_SUBSCRIPTIONGROUP_CONFIG
-(201), DELETE_SUBSCRIPTIONGROUP (207).
+(201), DELETE_SUBSCRIPTIONGROUP (207); GET_ALL_CONSUMER_OFFSET (43) and
+GET_ALL_DELAY_OFFSET (45), which slaves fetch (rocketmq.broker.slave_sync).
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ class AdminBrokerProcessor:
         register(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, self.update_and_create_group)
         register(RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG, self.get_all_group_config)
         register(RequestCode.DELETE_SUBSCRIPTIONGROUP, self.delete_group)
+        register(RequestCode.GET_ALL_CONSUMER_OFFSET, self.get_all_consumer_offset)
+        register(RequestCode.GET_ALL_DELAY_OFFSET, self.get_all_delay_offset)
 
     # -- topics ----------------------------------------------------------------------------
 
@@ -106,6 +109,16 @@ class AdminBrokerProcessor:
 
     def get_all_topic_config(self, connection: RemotingConnection, request: RemotingCommand):
         body = json_body.dumps(self.broker.topic_config_manager.wrapper_json())
+        return RemotingCommand(ResponseCode.SUCCESS, body=body)
+
+    # -- offsets (what slaves copy) ---------------------------------------------------------------
+
+    def get_all_consumer_offset(self, connection: RemotingConnection, request: RemotingCommand):
+        body = json_body.dumps(self.broker.consumer_offset_manager.wire_json())
+        return RemotingCommand(ResponseCode.SUCCESS, body=body)
+
+    def get_all_delay_offset(self, connection: RemotingConnection, request: RemotingCommand):
+        body = json_body.dumps(self.broker.schedule.wire_json())
         return RemotingCommand(ResponseCode.SUCCESS, body=body)
 
     # -- subscription groups ---------------------------------------------------------------------

@@ -13,11 +13,22 @@ as new as the pull's subVersion (28); a pull carrying its subscription
 ``assert`` there is off in production, which would let every message
 through). Then SQL92 on a broker without ``enablePropertyFilter`` gets 1.
 The store reads each candidate's properties and the filter decides.
+
+Replication (4.9.x): ``suggestWhichBrokerId`` is 0 unless ``slaveReadEnable``;
+then it is the group's ``whichBrokerWhenConsumeSlowly`` for a consumer whose
+last message lies more than ``accessMessageInMemoryMaxRatio`` percent of RAM
+behind the CommitLog end, else the group's ``brokerId``. A slave without
+``offsetCheckInSlave`` keeps the request's offset as nextBeginOffset where a
+master corrects it (too small, too big, empty queue) and answers
+PULL_RETRY_IMMEDIATELY (20) where a master answers PULL_OFFSET_MOVED (21),
+suggesting the group's ``brokerId``: the client keeps its offset. Commits piggybacked on a
+pull (flag 0x1) are not stored by a slave.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from typing import TYPE_CHECKING
 
 from rocketmq._core import headers
@@ -27,7 +38,7 @@ from rocketmq.broker.config import SLAVE
 from rocketmq.broker.filter import SQL92, TAG
 from rocketmq.broker.processor.fields import ext_of
 from rocketmq.common.codes import RequestCode, ResponseCode
-from rocketmq.common.topic import PERM_READ
+from rocketmq.common.topic import MASTER_ID, PERM_READ
 from rocketmq.errors import BrokerError, SelectorError
 from rocketmq.filter import Selector, compile_selector
 from rocketmq.remoting.transfer import FileRange, FileRegionResponse
@@ -58,11 +69,30 @@ _STATUS_CODES = {
     GetMessageStatus.OFFSET_TOO_SMALL: ResponseCode.PULL_OFFSET_MOVED,
 }
 _EMPTY_QUEUE = (GetMessageStatus.NO_MATCHED_LOGIC_QUEUE, GetMessageStatus.NO_MESSAGE_IN_QUEUE)
+# Statuses whose nextBeginOffset the store corrects; a slave leaves the
+# request's offset (DefaultMessageStore#nextOffsetCorrection).
+_CORRECTED = (
+    *_EMPTY_QUEUE,
+    GetMessageStatus.OFFSET_TOO_SMALL,
+    GetMessageStatus.OFFSET_OVERFLOW_ONE,
+    GetMessageStatus.OFFSET_OVERFLOW_BADLY,
+    GetMessageStatus.OFFSET_FOUND_NULL,
+)
+
+
+def total_physical_memory() -> int:
+    """Bytes of RAM (StoreUtil.TOTAL_PHYSICAL_MEMORY_SIZE upstream)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return 8 * 1024**3  # no sysconf: assume 8 GiB
 
 
 class PullMessageProcessor:
     def __init__(self, broker: BrokerController) -> None:
         self.broker = broker
+        ratio = broker.config.access_message_in_memory_max_ratio
+        self._in_memory_bytes = total_physical_memory() * ratio // 100
 
     def install(self, server) -> None:
         server.register_processor(RequestCode.PULL_MESSAGE, self.process)
@@ -234,6 +264,14 @@ class PullMessageProcessor:
                 f"the consumer group[{group}] can not consume by broadcast way",
             )
 
+    def _consumes_slowly(self, result) -> bool:
+        """The last message read lies beyond the in-memory window (isSuggestPullingFromSlave)."""
+        if not result.segments:
+            return False
+        mapped, position, _size = result.segments[-1]
+        behind = self.broker.store.commit_log.max_offset - (mapped.file_from_offset + position)
+        return behind > self._in_memory_bytes
+
     def _read(
         self, header, subscription: SubscriptionData, selector: Selector | None
     ) -> RemotingCommand | FileRegionResponse:
@@ -259,8 +297,23 @@ class PullMessageProcessor:
             )
         else:
             code = _STATUS_CODES[status]
+        group_config = self.broker.subscription_group_manager.table.get(header.consumer_group)
+        suggest = MASTER_ID
+        if config.slave_read_enable and group_config is not None:
+            suggest = (
+                group_config.which_broker_when_consume_slowly
+                if self._consumes_slowly(result)
+                else group_config.broker_id
+            )
+        next_begin_offset = result.next_begin_offset
+        if config.broker_role == SLAVE and not config.offset_check_in_slave:
+            if status in _CORRECTED:
+                next_begin_offset = header.queue_offset
+            if code == ResponseCode.PULL_OFFSET_MOVED:
+                code = ResponseCode.PULL_RETRY_IMMEDIATELY
+                suggest = group_config.broker_id if group_config is not None else MASTER_ID
         response_header = headers.PullMessageResponseHeader(
-            0, result.next_begin_offset, result.min_offset, result.max_offset
+            suggest, next_begin_offset, result.min_offset, result.max_offset
         )
         command = RemotingCommand(code, response_header.to_ext_fields(), remark=status.value)
         if status is not GetMessageStatus.FOUND:
