@@ -23,6 +23,7 @@ from rocketmq.broker.long_polling import PullRequestHoldService
 from rocketmq.broker.namesrv_client import BrokerOuterAPI
 from rocketmq.broker.offsets import ConsumerOffsetManager
 from rocketmq.broker.processor.admin import AdminBrokerProcessor
+from rocketmq.broker.processor.admin_stats import AdminStatsProcessor
 from rocketmq.broker.processor.client import ClientManageProcessor
 from rocketmq.broker.processor.end_transaction import EndTransactionProcessor
 from rocketmq.broker.processor.lock import LockBatchProcessor
@@ -34,6 +35,7 @@ from rocketmq.broker.processor.send import SendMessageProcessor
 from rocketmq.broker.processor.send_back import ConsumerSendMsgBackProcessor
 from rocketmq.broker.rebalance_lock import RebalanceLockManager
 from rocketmq.broker.schedule import ScheduleMessageService
+from rocketmq.broker.slave_sync import SlaveSynchronize
 from rocketmq.broker.subscription_group import SubscriptionGroupManager
 from rocketmq.broker.timer import TimerMessageService
 from rocketmq.broker.topic_config import TopicConfigManager
@@ -69,6 +71,7 @@ class BrokerController:
         self.schedule = ScheduleMessageService(self)
         self.transaction_check = TransactionalMessageCheckService(self)
         self.timer = TimerMessageService(self)
+        self.slave_synchronize = SlaveSynchronize(self)
         self.store: MessageStore | None = None
         self.outer_api: BrokerOuterAPI | None = None
         self.remoting_server = self._server(config.listen_port)
@@ -148,6 +151,9 @@ class BrokerController:
         self._every(config.client_channel_scan_interval_ms, self._scan_clients)
         await self.register_broker_all()
         self._every(config.register_name_server_period_ms, self.register_broker_all)
+        if config.broker_role == SLAVE:  # the registration named the master
+            await self.slave_synchronize.sync_all()
+            self._every(config.slave_sync_interval_ms, self.slave_synchronize.sync_all)
         logger.info("broker core=%s loop=%s", IMPLEMENTATION, loop_name())
         logger.info("%s", self.boot_message)
 
@@ -161,6 +167,7 @@ class BrokerController:
             OffsetProcessor(self),
             LockBatchProcessor(self),
             AdminBrokerProcessor(self),
+            AdminStatsProcessor(self),
             QueryMessageProcessor(self),
             ResetOffsetProcessor(self),
         ):
