@@ -2,14 +2,17 @@
 
     mqbench producer -n 127.0.0.1:9876 -t BenchmarkTest -w 64 -s 1024 --duration 30
     mqbench batchproducer -n ... -t T -b 16 -s 128
+    mqbench transactionproducer -n ... -t T --checkRatio 0.1
     mqbench consumer -n ... -t BenchmarkTest -g benchmark_consumer
 
 Flags keep the names of RocketMQ's benchmark Producer/Consumer/BatchProducer
 (-t topic, -w threads, -s message size, -k keys, -c tag count, -b batch size,
--g group, -e expression, -r fail rate). Every ``--interval`` seconds it
-prints one line (TPS, average and max RT, p50/p99/p999, failures); at the
-end one JSON line ``{"event":"summary",...}``. Exit status: 0 when anything
-succeeded, 1 when nothing did or the run failed, 2 for bad arguments.
+-g group, -e expression, -r fail rate). ``transactionproducer`` sends half
+messages and commits them (a ``--checkRatio`` share through the check-back).
+Every ``--interval`` seconds it prints one line (TPS, average and max RT,
+p50/p99/p999, failures); at the end one JSON line ``{"event":"summary",...}``.
+Exit status: 0 when anything succeeded, 1 when nothing did or the run
+failed, 2 for bad arguments.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from rocketmq.client.aio import (
     MessageExt,
     Producer,
     PushConsumer,
+    TransactionProducer,
+    TransactionStatus,
 )
 from rocketmq.errors import RocketMQError
 from rocketmq.remoting.loop import run
@@ -54,7 +59,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mqbench", description=__doc__.splitlines()[0])
     modes = parser.add_subparsers(dest="mode", required=True)
-    for name in ("producer", "batchproducer"):
+    for name in ("producer", "batchproducer", "transactionproducer"):
         sub = modes.add_parser(name, help=f"{name} load (sync sends)")
         _common(sub)
         sub.add_argument("-w", "--threadCount", type=int, default=64, help="concurrent senders")
@@ -66,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--count", type=int, default=0, help="stop after this many (0: none)")
         if name == "batchproducer":
             sub.add_argument("-b", "--batchSize", type=int, default=16)
+        if name == "transactionproducer":
+            sub.add_argument(
+                "--checkRatio", type=float, default=0.0,
+                help="fraction answered UNKNOWN locally, then committed by the check-back",
+            )  # fmt: skip
     sub = modes.add_parser("consumer", help="push consumer: TPS and born-to-consume latency")
     _common(sub)
     sub.add_argument("-g", "--group", default="benchmark_consumer")
@@ -133,7 +143,23 @@ async def produce(args: argparse.Namespace, meter: Meter, stop: asyncio.Event) -
     body = random.randbytes(args.messageSize)
     batch = getattr(args, "batchSize", 0)
     counter = iter(range(args.count or (1 << 62)))
-    async with Producer(args.group, args.namesrvAddr) as producer:
+    if args.mode == "transactionproducer":
+        ratio = args.checkRatio
+
+        def local(_message: Message, _arg: object) -> TransactionStatus:
+            unknown = ratio and random.random() < ratio
+            return TransactionStatus.UNKNOWN if unknown else TransactionStatus.COMMIT
+
+        producer: Producer = TransactionProducer(
+            args.group,
+            args.namesrvAddr,
+            local_transaction=local,
+            check_listener=lambda _message: TransactionStatus.COMMIT,
+        )
+    else:
+        producer = Producer(args.group, args.namesrvAddr)
+    transactional = isinstance(producer, TransactionProducer)
+    async with producer:
 
         async def sender() -> None:
             while not stop.is_set():
@@ -145,6 +171,9 @@ async def produce(args: argparse.Namespace, meter: Meter, stop: asyncio.Event) -
                     if batch:
                         messages = [_message(args, body, next(counter, 0)) for _ in range(batch)]
                         await producer.send_batch(messages)
+                    elif transactional:
+                        message = _message(args, body, next(counter, 0))
+                        await producer.send_message_in_transaction(message)
                     else:
                         await producer.send(_message(args, body, next(counter, 0)))
                 except RocketMQError as exc:
