@@ -11,10 +11,14 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from rocketmq.common import json_body
+from rocketmq.common.topic import DataVersion
+
+T = TypeVar("T")
 
 logger = logging.getLogger("rocketmq.broker")
 
@@ -61,3 +65,25 @@ def read_config_file(path: Path) -> Any | None:
     if errors:
         raise ValueError(f"cannot load {path}: {'; '.join(errors)}")
     return None
+
+
+def master_table(
+    wrapper: dict,
+    key: str,
+    current_version: DataVersion,
+    from_json: Callable[[Any, str], T],
+    name_of: Callable[[T], str],
+) -> tuple[DataVersion, dict[str, T]] | None:
+    """A slave's copy of its master's config table (SlaveSynchronize).
+
+    ``(version, table)`` from the master's wrapper, or None when its dataVersion
+    equals ``current_version``. Raises ValueError on a malformed wrapper.
+    """
+    version = DataVersion.from_json(wrapper.get("dataVersion") or {})
+    if version == current_version:
+        return None
+    table = {}
+    for name, value in dict(wrapper.get(key) or {}).items():
+        item = from_json(value, name)
+        table[name_of(item)] = item
+    return version, table

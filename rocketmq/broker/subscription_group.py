@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rocketmq.broker.config import BrokerConfig
-from rocketmq.broker.config_file import read_config_file, write_config_file
+from rocketmq.broker.config_file import master_table, read_config_file, write_config_file
 from rocketmq.common.topic import DataVersion
 
 logger = logging.getLogger("rocketmq.broker")
@@ -114,15 +114,16 @@ class SubscriptionGroupManager:
 
         Returns whether it did. Raises ValueError on a malformed wrapper (nothing changes).
         """
-        version = DataVersion.from_json(wrapper.get("dataVersion") or {})
-        if version == self.data_version:
+        adopted = master_table(
+            wrapper,
+            "subscriptionGroupTable",
+            self.data_version,
+            SubscriptionGroupConfig.from_json,
+            lambda c: c.group_name,
+        )
+        if adopted is None:
             return False
-        table = {}
-        for name, value in dict(wrapper.get("subscriptionGroupTable") or {}).items():
-            group = SubscriptionGroupConfig.from_json(value, name)
-            table[group.group_name] = group
-        self.table = table
-        self.data_version = version
+        self.data_version, self.table = adopted
         self.persist()
         return True
 

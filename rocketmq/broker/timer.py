@@ -100,6 +100,8 @@ class TimerMessageService:
         self, topic: str, queue_id: int, properties: dict[str, str]
     ) -> tuple[str, int]:
         """Where a message is stored: its own queue, or the timer queue if it is due later."""
+        if not any(name in properties for name in _REQUEST_PROPERTIES):
+            return topic, queue_id  # the common case: no clock read on the send path
         now_ms = _now_ms()
         deliver_ms = delivery_time_ms(properties, now_ms)
         if deliver_ms is None:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rocketmq.broker.config import BrokerConfig
-from rocketmq.broker.config_file import read_config_file, write_config_file
+from rocketmq.broker.config_file import master_table, read_config_file, write_config_file
 from rocketmq.common.topic import (
     PERM_INHERIT,
     PERM_READ,
@@ -136,15 +136,16 @@ class TopicConfigManager:
 
         Returns whether it did. Raises ValueError on a malformed wrapper (nothing changes).
         """
-        version = DataVersion.from_json(wrapper.get("dataVersion") or {})
-        if version == self.data_version:
+        adopted = master_table(
+            wrapper,
+            "topicConfigTable",
+            self.data_version,
+            TopicConfig.from_json,
+            lambda c: c.topic_name,
+        )
+        if adopted is None:
             return False
-        table = {}
-        for name, value in dict(wrapper.get("topicConfigTable") or {}).items():
-            topic = TopicConfig.from_json(value, name)
-            table[topic.topic_name] = topic
-        self.table = table
-        self.data_version = version
+        self.data_version, self.table = adopted
         self.persist()
         return True
 
