@@ -50,7 +50,18 @@ PROGRAMS = ("producer", "pushconsumer")
 BUILD_TIMEOUT = 900.0
 _OUTPUT_TAIL = 6000
 
+# Where Go's official tarball installs; a non-login shell often lacks it on PATH.
+GO_FALLBACK = Path("/usr/local/go/bin/go")
+
 _built: Path | None = None
+
+
+def find_go() -> str | None:
+    """The go command: the one on PATH, else the standard tarball install."""
+    found = shutil.which("go")
+    if found is None and GO_FALLBACK.is_file() and os.access(GO_FALLBACK, os.X_OK):
+        found = str(GO_FALLBACK)
+    return found
 
 
 def _tail(text: str, limit: int = _OUTPUT_TAIL) -> str:
@@ -80,9 +91,20 @@ def _build(go: str) -> None:
     # "-o DIR/" with a package pattern writes one binary per main package. The
     # module's go.sum must already be complete: -mod=readonly never edits it.
     cmd = [go, "build", "-mod=readonly", "-o", str(BIN_DIR) + os.sep, "./cmd/..."]
+    env = dict(os.environ)
+    if not env.get("HOME"):
+        # go needs a home for its build and module caches; keep them beside the module.
+        env.setdefault("GOCACHE", str(GO_DIR / ".cache" / "build"))
+        env.setdefault("GOPATH", str(GO_DIR / ".cache" / "gopath"))
     try:
         proc = subprocess.run(
-            cmd, cwd=GO_DIR, capture_output=True, text=True, timeout=BUILD_TIMEOUT, check=False
+            cmd,
+            cwd=GO_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=BUILD_TIMEOUT,
+            check=False,
         )
     except subprocess.TimeoutExpired as exc:
         out = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else ""
@@ -110,10 +132,11 @@ def ensure_built() -> Path:
     global _built
     if _built is not None:
         return _built
-    go = shutil.which("go")
+    go = find_go()
     if go is None:
         raise RuntimeError(
-            "interop: 'go' not found on PATH; Go 1.21+ is required to build the Go client harness"
+            f"interop: 'go' not found on PATH nor at {GO_FALLBACK}; "
+            "Go 1.21+ is required to build the Go client harness"
         )
     if not (GO_DIR / "go.mod").is_file():
         raise RuntimeError(f"interop: no Go module at {GO_DIR}")
