@@ -60,6 +60,20 @@ def field(out: str, name: str) -> str:
     return match.group(1).strip()
 
 
+async def put_total(namesrv: str, broker_addr: str) -> int:
+    """The broker's msgPutTotalTodayNow, as brokerStatus prints it."""
+    for _ in range(20):
+        # Apache's broker answers SYSTEM_ERROR until its stats service took a first sample.
+        cmd = [sys.executable, "-m", "rocketmq.tools.admin", "-n", namesrv, "brokerStatus",
+               "-b", broker_addr]  # fmt: skip
+        rc, out, err = await harness.run_command(cmd, "mqadmin brokerStatus", 120)
+        if rc == 0:
+            return int(field(out, "msgPutTotalTodayNow").lstrip(": "))
+        assert rc == 1 and "SYSTEM_ERROR" in err, f"exit {rc}\n{out}\n{err}"
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"brokerStatus kept failing: {err}")
+
+
 @pytest.mark.timeout_s(300)
 @pytest.mark.parametrize("kind", ["ours", "apache"])
 async def test_mqadmin_scenario(kind: str, tmp_path: Path) -> None:
@@ -74,7 +88,9 @@ async def test_mqadmin_scenario(kind: str, tmp_path: Path) -> None:
         route = await mqadmin(namesrv, "topicRoute", "-t", topic, "-l")
         broker_name = table(route)[0][1]
         assert table(route)[0][0] == CLUSTER and table(route)[0][3:5] == ["2", "2"]
-        assert broker_name in await mqadmin(namesrv, "clusterList")
+        brokers = table(await mqadmin(namesrv, "clusterList"))
+        broker_addr = next(row[3] for row in brokers if row[1] == broker_name)
+        puts_before = await put_total(namesrv, broker_addr)
 
         sent = []
         for index in range(4):
@@ -84,6 +100,7 @@ async def test_mqadmin_scenario(kind: str, tmp_path: Path) -> None:
             assert row[0] == broker_name and row[2] == "SEND_OK", out
             sent.append((int(row[1]), row[3]))
 
+        assert await put_total(namesrv, broker_addr) - puts_before == 4
         status = table(await mqadmin(namesrv, "topicStatus", "-t", topic))
         assert sum(int(row[3]) for row in status) == 4
         assert {row[0] for row in status} == {broker_name}

@@ -39,6 +39,14 @@ def rows(out: str) -> list[list[str]]:
     return [line.split() for line in out.splitlines() if line.strip() and line[0] != "#"]
 
 
+async def broker_status(namesrv: str, broker: str) -> dict[str, str]:
+    table = {}
+    for line in (await java_mqadmin(namesrv, "brokerStatus", "-b", broker)).splitlines():
+        key, _, value = line.partition(":")
+        table[key.strip()] = value.strip()
+    return table
+
+
 @pytest.mark.timeout_s(300)
 async def test_java_mqadmin_reads_our_broker(tmp_path: Path) -> None:
     harness.ensure_built("client4")
@@ -62,11 +70,12 @@ async def test_java_mqadmin_reads_our_broker(tmp_path: Path) -> None:
         assert [(r[0], r[1]) for r in status] == [("broker-a", str(q)) for q in range(3)]
         assert sum(int(r[3]) for r in status) == len(sent) == 6
 
-        brokers = {}
-        for line in (await java_mqadmin(namesrv, "brokerStatus", "-b", broker)).splitlines():
-            key, _, value = line.partition(":")
-            brokers[key.strip()] = value.strip()
+        brokers = await broker_status(namesrv, broker)
         assert brokers["brokerVersionDesc"] == "V4_9_7" and int(brokers["commitLogMaxOffset"]) > 0
+        assert brokers["msgPutTotalTodayNow"] == "6"
+        assert int(brokers["putMessageTimesTotal"]) >= 6
+        # Three rates (10 s, 60 s, 600 s): the sends are inside the last minute.
+        assert float(brokers["putTps"].split()[1]) > 0, brokers["putTps"]
 
         config = await java_mqadmin(namesrv, "getBrokerConfig", "-b", broker)
         assert f"============{broker}============" in config
@@ -90,6 +99,9 @@ async def test_java_mqadmin_reads_our_broker(tmp_path: Path) -> None:
             assert any(r[:2] == [topic, "*"] for r in rows(connection))
             progress = await java_mqadmin(namesrv, "consumerProgress", "-g", group)
             assert "Diff Total: 0" in progress
+            pulled = await broker_status(namesrv, broker)
+            assert int(pulled["msgGetTotalTodayNow"]) >= 6, pulled
+            assert float(pulled["getTransferedTps"].split()[1]) > 0, pulled
             mine = [r for r in rows(progress) if r and r[0] == topic]
             assert sum(int(r[3]) for r in mine) == 6 and sum(int(r[4]) for r in mine) == 6
         finally:

@@ -36,6 +36,7 @@ from rocketmq.broker.processor.send_back import ConsumerSendMsgBackProcessor
 from rocketmq.broker.rebalance_lock import RebalanceLockManager
 from rocketmq.broker.schedule import ScheduleMessageService
 from rocketmq.broker.slave_sync import SlaveSynchronize
+from rocketmq.broker.stats import BrokerStats
 from rocketmq.broker.subscription_group import SubscriptionGroupManager
 from rocketmq.broker.timer import TimerMessageService
 from rocketmq.broker.topic_config import TopicConfigManager
@@ -47,6 +48,7 @@ from rocketmq.store.message_store import MessageStore
 logger = logging.getLogger("rocketmq.broker")
 
 FAST_PORT_DISTANCE = 2  # upstream: fastListenPort = listenPort - 2
+STATS_SAMPLE_INTERVAL_MS = 1000  # StoreStatsService's sampling frequency
 
 
 def _packed_host(ip: str, port: int) -> tuple[bytes, int]:
@@ -72,6 +74,7 @@ class BrokerController:
         self.transaction_check = TransactionalMessageCheckService(self)
         self.timer = TimerMessageService(self)
         self.slave_synchronize = SlaveSynchronize(self)
+        self.stats = BrokerStats()
         self.store: MessageStore | None = None
         self.outer_api: BrokerOuterAPI | None = None
         self.remoting_server = self._server(config.listen_port)
@@ -149,6 +152,7 @@ class BrokerController:
             self.schedule.start()
             self.timer.start()
         self._every(config.client_channel_scan_interval_ms, self._scan_clients)
+        self._every(STATS_SAMPLE_INTERVAL_MS, self._sample_stats)
         await self.register_broker_all()
         self._every(config.register_name_server_period_ms, self.register_broker_all)
         if config.broker_role == SLAVE:  # the registration named the master
@@ -224,6 +228,10 @@ class BrokerController:
                     logger.exception("periodic %s failed", getattr(job, "__name__", job))
 
         self._tasks.append(asyncio.get_running_loop().create_task(loop()))
+
+    def _sample_stats(self) -> None:
+        self.store.stats.sample()
+        self.stats.sample()
 
     def _persist_offsets(self) -> None:
         self.consumer_offset_manager.persist()

@@ -34,6 +34,7 @@ from rocketmq.store.ha import HAClient, HAService
 from rocketmq.store.index import IndexService
 from rocketmq.store.mapped_file import MappedFile
 from rocketmq.store.recovery import recover_commit_log
+from rocketmq.store.stats import StoreStats
 from rocketmq.store.status import AppendResult, GetMessageStatus, PutMessageStatus
 
 logger = logging.getLogger("rocketmq.store")
@@ -123,6 +124,7 @@ class MessageStore:
         self.reput = ReputService(self)
         self.flush_service = FlushService(self)
         self.cleanup = CleanupService(self)
+        self.stats = StoreStats()  # sampled once a second by the broker
         self.disk_full = False  # set by the cleanup service or a failed segment creation
         self._reput_scheduled = False
         self._lock_fd = -1
@@ -307,7 +309,9 @@ class MessageStore:
         if result.status is not PutMessageStatus.PUT_OK:
             if result.status is PutMessageStatus.SERVICE_NOT_AVAILABLE:
                 self.disk_full = True  # no room for a new segment
+            self.stats.on_put_failed()
             return result
+        self.stats.on_put(len(messages), result.size)
         self._schedule_reput()
         if self.ha_service is not None:
             self.ha_service.wake_transfer()
@@ -362,6 +366,22 @@ class MessageStore:
         candidate's properties, read from its record; a refused message is
         skipped like a tag mismatch (ExpressionMessageFilter#isMatchedByCommitLog).
         """
+        result = self._select(
+            topic, queue_id, offset, max_msg_nums, code_set, max_bytes, message_filter
+        )
+        self.stats.on_get(len(result.segments))
+        return result
+
+    def _select(
+        self,
+        topic: str,
+        queue_id: int,
+        offset: int,
+        max_msg_nums: int,
+        code_set: set[int] | None = None,
+        max_bytes: int = 256 * 1024,
+        message_filter: MessageFilter | None = None,
+    ) -> GetMessageResult:
         queue = self._queues.get((topic, queue_id))
         if queue is None:
             return GetMessageResult(GetMessageStatus.NO_MATCHED_LOGIC_QUEUE)

@@ -72,7 +72,10 @@ async def cluster_list(admin: AdminClient, args: argparse.Namespace, out: Output
                 )
                 out_tps = java_format(
                     "%9.2f(%s,%sms)",
-                    _number(table, "getTransferedTps"),
+                    _number(
+                        table,
+                        "getTransferedTps" if "getTransferedTps" in table else "getTransferredTps",
+                    ),  # 4.x key, else 5.x's
                     table.get("pullThreadPoolQueueSize", "0"),
                     table.get("pullThreadPoolQueueHeadWaitTimeMills", "0"),
                 )

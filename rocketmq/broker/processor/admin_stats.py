@@ -167,7 +167,8 @@ class AdminStatsProcessor:
                     "lastTimestamp": self._last_store_time(name, queue_id, consumer_offset),
                 }
                 entries.append((queue_key(name, broker_name, queue_id), wrapper))
-        body = queue_keyed_object(entries, {"consumeTps": 0.0})
+        consume_tps = sum(broker.stats.group_get_tps(group, name) for name in topics)
+        body = queue_keyed_object(entries, {"consumeTps": consume_tps})
         return RemotingCommand(ResponseCode.SUCCESS, body=body)
 
     def get_consumer_connection_list(
@@ -244,17 +245,8 @@ class AdminStatsProcessor:
         table = {
             "brokerVersionDesc": BROKER_VERSION_DESC,
             "brokerVersion": str(BROKER_VERSION),
-            # No put/get counters are kept: the totals read 0.
-            "msgPutTotalYesterdayMorning": "0",
-            "msgPutTotalTodayMorning": "0",
-            "msgPutTotalTodayNow": "0",
-            "msgGetTotalYesterdayMorning": "0",
-            "msgGetTotalTodayMorning": "0",
-            "msgGetTotalTodayNow": "0",
-            "putTps": "0.0 0.0 0.0",
-            "getTransferedTps": "0.0 0.0 0.0",
-            "getFoundTps": "0.0 0.0 0.0",
-            "getMissTps": "0.0 0.0 0.0",
+            **store.stats.runtime_info(),
+            **broker.stats.runtime_info(),
             "sendThreadPoolQueueSize": "0",
             "sendThreadPoolQueueCapacity": "10000",
             "pullThreadPoolQueueSize": "0",
@@ -276,15 +268,14 @@ class AdminStatsProcessor:
             "commitLogDiskRatio": f"{disk_ratio:.4f}",
             "commitLogMinOffset": str(store.commit_log.min_offset),
             "commitLogMaxOffset": str(commit_log_max),
-            "bootTimestamp": str(self._boot_ms),
-            "runtime": self._runtime(),
+            "bootTimestamp": str(store.stats.boot_ms),
+            "runtime": self._runtime(store.stats.boot_ms),
         }
         return RemotingCommand(ResponseCode.SUCCESS, body=json_body.dumps({"table": table}))
 
-    _boot_ms = int(time.time() * 1000)  # of this process, close enough to the broker's
-
-    def _runtime(self) -> str:
-        seconds = (int(time.time() * 1000) - self._boot_ms) // 1000
+    @staticmethod
+    def _runtime(boot_ms: int) -> str:
+        seconds = (int(time.time() * 1000) - boot_ms) // 1000
         days, rest = divmod(seconds, 86400)
         hours, rest = divmod(rest, 3600)
         minutes, seconds = divmod(rest, 60)

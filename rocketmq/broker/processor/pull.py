@@ -318,6 +318,7 @@ class PullMessageProcessor:
         command = RemotingCommand(code, response_header.to_ext_fields(), remark=status.value)
         if status is not GetMessageStatus.FOUND:
             return command
+        self.broker.stats.on_get(header.consumer_group, header.topic, len(result.segments))
         # The body is the records themselves: from the page cache to the socket, or
         # (transferMsgByHeap=true) copies of the mapped views.
         ranges = [

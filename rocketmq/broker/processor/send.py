@@ -154,6 +154,7 @@ class SendMessageProcessor:
         code, remark = _STATUS_CODES.get(result.status, (ResponseCode.SYSTEM_ERROR, None))
         if not result.status.stored:
             raise BrokerError(code, remark or result.status.value)
+        self.broker.stats.on_put(topic, len(messages))
         response_header = headers.SendMessageResponseHeader(
             ",".join(result.msg_ids), queue_id, result.queue_offset, uniq_key
         )
