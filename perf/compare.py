@@ -1,6 +1,7 @@
 """Side by side: our broker and Apache RocketMQ 4.9.7's, driven by the same mqbench runs.
 
     .venv/bin/python perf/compare.py [--seconds 20] [--backlog 200000] [--brokers ours,apache]
+                                     [--workloads produce,batch,catch_up,sync_flush]
 
 For each broker in turn (a NameServer and a broker from this checkout, or
 from Maven Central jars; same store settings, loopback, fresh store):
@@ -58,34 +59,46 @@ def mqbench(label: str, server: Server, *args: str) -> dict:
     return summary
 
 
+WORKLOADS = ("produce", "batch", "catch_up", "sync_flush")
+
+
 def bench_target(target: Target, args: argparse.Namespace, root: Path) -> dict:
     seconds = str(args.seconds)
+    chosen = args.workloads
     results: dict = {}
-    server = target.start(root / target.name)
-    try:
-        name = target.name
-        results["produce"] = mqbench(f"{name} produce", server, "producer", "-t", "cmp_tps",
-                                     "-w", "64", "-s", "1024", "--duration", seconds)  # fmt: skip
-        results["batch"] = mqbench(f"{name} batch", server, "batchproducer", "-t", "cmp_batch",
-                                   "-w", "16", "-b", "16", "-s", "1024",
-                                   "--duration", seconds)  # fmt: skip
-        mqbench(f"{name} backlog", server, "producer", "-t", "cmp_backlog", "-w", "64",
-                "-s", "1024", "--count", str(args.backlog))  # fmt: skip
-        results["catch_up"] = mqbench(f"{name} consume", server, "consumer", "-t", "cmp_backlog",
-                                      "-g", "cmp_catch_up", "--fromFirst",
-                                      "--expect", str(args.backlog), "-w", "64",
-                                      "--duration", "600")  # fmt: skip
-    finally:
-        stop(server.proc)
-    rss = server.rss_max_mib
-    server = target.start(root / f"{target.name}-sync", {"flushDiskType": "SYNC_FLUSH"})
-    try:
-        results["sync_flush"] = mqbench(f"{target.name} sync", server, "producer",
-                                        "-t", "cmp_sync", "-w", "64", "-s", "1024",
-                                        "--duration", seconds)  # fmt: skip
-    finally:
-        stop(server.proc)
-    results["rss_max_mib"] = round(max(rss, server.rss_max_mib), 1)
+    name = target.name
+    rss = 0.0
+    if set(chosen) - {"sync_flush"}:
+        server = target.start(root / name)
+        try:
+            if "produce" in chosen:
+                results["produce"] = mqbench(f"{name} produce", server, "producer",
+                                             "-t", "cmp_tps", "-w", "64", "-s", "1024",
+                                             "--duration", seconds)  # fmt: skip
+            if "batch" in chosen:
+                results["batch"] = mqbench(f"{name} batch", server, "batchproducer",
+                                           "-t", "cmp_batch", "-w", "16", "-b", "16",
+                                           "-s", "1024", "--duration", seconds)  # fmt: skip
+            if "catch_up" in chosen:
+                mqbench(f"{name} backlog", server, "producer", "-t", "cmp_backlog", "-w", "64",
+                        "-s", "1024", "--count", str(args.backlog))  # fmt: skip
+                results["catch_up"] = mqbench(f"{name} consume", server, "consumer",
+                                              "-t", "cmp_backlog", "-g", "cmp_catch_up",
+                                              "--fromFirst", "--expect", str(args.backlog),
+                                              "-w", "64", "--duration", "600")  # fmt: skip
+        finally:
+            stop(server.proc)
+        rss = server.rss_max_mib
+    if "sync_flush" in chosen:
+        server = target.start(root / f"{name}-sync", {"flushDiskType": "SYNC_FLUSH"})
+        try:
+            results["sync_flush"] = mqbench(f"{name} sync", server, "producer",
+                                            "-t", "cmp_sync", "-w", "64", "-s", "1024",
+                                            "--duration", seconds)  # fmt: skip
+        finally:
+            stop(server.proc)
+        rss = max(rss, server.rss_max_mib)
+    results["rss_max_mib"] = round(rss, 1)
     return results
 
 
@@ -110,6 +123,8 @@ def table(results: dict[str, dict]) -> str:
         rule += "-" * 14 + "|"
     lines = [header, rule]
     for title, section, key in ROWS:
+        if section and any(section not in results[n] for n in names):
+            continue
         values = [results[n][section][key] if section else results[n][key] for n in names]
         line = f"| {title:27} |" + "".join(f" {v:>10} |" for v in values)
         if len(values) == 2:
@@ -124,8 +139,17 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=20, help="each timed produce run")
     parser.add_argument("--backlog", type=int, default=200_000, help="messages to catch up on")
     parser.add_argument("--brokers", default="ours,apache")
+    parser.add_argument(
+        "--workloads",
+        type=lambda text: text.split(","),
+        default=list(WORKLOADS),
+        help=f"a comma-separated subset of {','.join(WORKLOADS)}",
+    )
     parser.add_argument("--dir", default=None, help="where the stores go (default: a temp dir)")
     args = parser.parse_args()
+    unknown = sorted(set(args.workloads) - set(WORKLOADS))
+    if unknown:
+        parser.error(f"unknown workloads: {', '.join(unknown)}")
     ensure_built("apache")
     results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="cy-compare-", dir=args.dir) as tmp:

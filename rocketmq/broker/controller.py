@@ -85,6 +85,17 @@ class BrokerController:
         self._register_again = False
         self._started = False
 
+    def update_config(self, config: BrokerConfig) -> None:
+        """Replace the running config (UPDATE_BROKER_CONFIG): the parts that
+        were handed the old one, or a value of it, follow."""
+        self.config = config
+        self.topic_config_manager.config = config
+        self.subscription_group_manager.config = config
+        self.consumer_manager.channel_expired_timeout_ms = config.channel_expired_timeout_ms
+        self.producer_manager.channel_expired_timeout_ms = config.channel_expired_timeout_ms
+        if self.outer_api is not None:
+            self.outer_api.config = config
+
     def _server(self, port: int) -> RemotingServer:
         return RemotingServer(ServerConfig(listen_host=self.config.listen_host, listen_port=port))
 

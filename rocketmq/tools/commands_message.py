@@ -154,10 +154,11 @@ async def pull(
     offset: int,
     count: int,
     expression: str = "*",
+    group: str = TOOLS_CONSUMER,
 ) -> tuple[list[MessageExt], int, int]:
     """Up to ``count`` messages from ``offset``: (messages, pull status code, next offset)."""
     fields = {
-        "consumerGroup": TOOLS_CONSUMER, "topic": topic, "queueId": queue_id,
+        "consumerGroup": group, "topic": topic, "queueId": queue_id,
         "queueOffset": offset, "maxMsgNums": count, "sysFlag": SUBSCRIPTION_FLAG, "commitOffset": 0,
         "suspendTimeoutMillis": 0, "subscription": expression, "subVersion": 0,
         "expressionType": "TAG",
@@ -313,8 +314,9 @@ async def consume_message(admin: AdminClient, args: argparse.Namespace, out: Out
         offset = args.offset if args.offset is not None else min_offset
         while left > 0 and offset < max_offset:
             messages, _code, next_offset = await pull(
-                admin, addr, broker_name, args.topic, queue_id, offset, min(left, PULL_BATCH)
-            )
+                admin, addr, broker_name, args.topic, queue_id, offset, min(left, PULL_BATCH),
+                group=args.consumerGroup,
+            )  # fmt: skip
             for message in messages[:left]:
                 _print_line(out, message, _body_text(message, "UTF-8", True))
                 left -= 1

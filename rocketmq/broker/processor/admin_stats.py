@@ -313,8 +313,10 @@ class AdminStatsProcessor:
             raise BrokerError(ResponseCode.SYSTEM_ERROR, str(exc)) from None
         # Only the fields asked for move (the store part keeps its running values).
         fields = {UPSTREAM_KEYS[key][0] for key in changes}
-        self.broker.config = dataclasses.replace(
-            self.broker.config, **{name: getattr(updated, name) for name in fields}
+        self.broker.update_config(
+            dataclasses.replace(
+                self.broker.config, **{name: getattr(updated, name) for name in fields}
+            )
         )
         logger.info(
             "broker config updated by %s: %s", connection.remote_address, sorted(changes.items())
