@@ -116,27 +116,20 @@ async def test_mqadmin_admin_scenario(kind: str, tmp_path: Path) -> None:
 
 @pytest.mark.timeout_s(300)
 @pytest.mark.parametrize("kind", ["ours", "apache"])
-async def test_update_broker_config_takes_effect(kind: str, tmp_path: Path) -> None:
+async def test_changes_take_effect(kind: str, tmp_path: Path) -> None:
+    """consumeMessage pulls as its -g group; autoCreateSubscriptionGroup=false holds at once."""
     harness.ensure_built("client4")
     async with namesrv_of(kind, tmp_path) as namesrv, AdminClient([namesrv]) as admin:
         _broker_name, addr = await master(admin)
         topic, group = unique("cy_adm3"), unique("cy_adm3_g")
         await mqadmin(namesrv, "updateTopic", "-b", addr, "-t", topic)
-        await mqadmin(namesrv, "updateBrokerConfig", "-b", addr,
-                      "-k", "autoCreateSubscriptionGroup", "-v", "false")  # fmt: skip
-        code = await pull_code(admin, addr, group, topic)
-        assert code == ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST
-        assert group not in await group_table(admin, addr)
-
-
-@pytest.mark.timeout_s(300)
-@pytest.mark.parametrize("kind", ["ours", "apache"])
-async def test_consume_message_pulls_as_its_group(kind: str, tmp_path: Path) -> None:
-    harness.ensure_built("client4")
-    async with namesrv_of(kind, tmp_path) as namesrv, AdminClient([namesrv]) as admin:
-        _broker_name, addr = await master(admin)
-        topic, group = unique("cy_adm4"), unique("cy_adm4_g")
-        await mqadmin(namesrv, "updateTopic", "-b", addr, "-t", topic)
         await mqadmin(namesrv, "sendMessage", "-t", topic, "-p", topic)
         await mqadmin(namesrv, "updateSubGroup", "-b", addr, "-g", group, "-s", "false")
         await mqadmin(namesrv, "consumeMessage", "-t", topic, "-g", group, expect=1)
+
+        await mqadmin(namesrv, "updateBrokerConfig", "-b", addr,
+                      "-k", "autoCreateSubscriptionGroup", "-v", "false")  # fmt: skip
+        unknown = unique("cy_adm3_unknown")
+        code = await pull_code(admin, addr, unknown, topic)
+        assert code == ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST
+        assert unknown not in await group_table(admin, addr)

@@ -322,13 +322,7 @@ class MessageStore:
         max_bytes: int = 256 * 1024,
         message_filter: MessageFilter | None = None,
     ) -> GetMessageResult:
-        """Select up to ``max_msg_nums`` records from logical ``offset`` on.
-
-        ``code_set`` holds tag hash codes to accept (None: every message).
-        ``message_filter`` (SQL92 subscriptions) then decides on each
-        candidate's properties, read from its record; a refused message is
-        skipped like a tag mismatch (ExpressionMessageFilter#isMatchedByCommitLog).
-        """
+        """``select_messages`` on the topic's queue, counted in the store's stats."""
         result = select_messages(
             self._queues.get((topic, queue_id)),
             self.commit_log,

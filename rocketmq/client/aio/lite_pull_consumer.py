@@ -25,10 +25,10 @@ from collections.abc import Iterable, Sequence
 
 from rocketmq._core import remoting as codec
 from rocketmq.client.aio import consumer_core as core
+from rocketmq.client.aio.consumer_base import ConsumerBase
 from rocketmq.client.aio.consumer_core import CLUSTERING, CONSUME_FROM_LAST_OFFSET
-from rocketmq.client.aio.instance import ClientInstance, ClientSettings, parse_namesrv_addrs
 from rocketmq.client.message import MessageExt
-from rocketmq.client.rebalance import AllocateMessageQueueAveragely, AllocateMessageQueueStrategy
+from rocketmq.client.rebalance import AllocateMessageQueueStrategy
 from rocketmq.common.codes import RequestCode, ResponseCode
 from rocketmq.common.message_queue import MessageQueue
 from rocketmq.errors import BrokerError, ClientError, RemotingError
@@ -55,7 +55,9 @@ class _QueueState:
         self.task: asyncio.Task | None = None
 
 
-class LitePullConsumer:
+class LitePullConsumer(ConsumerBase):
+    consume_type = "CONSUME_ACTIVELY"
+
     def __init__(
         self,
         group: str,
@@ -74,28 +76,24 @@ class LitePullConsumer:
     ) -> None:
         if not group:
             raise ClientError("consumerGroup can not be empty")
-        self.group = group
-        self.consume_from_where = consume_from_where
-        self.consume_timestamp_ms = consume_timestamp_ms
-        self.allocate_strategy = allocate_strategy or AllocateMessageQueueAveragely()
+        super().__init__(
+            group,
+            namesrv_addr,
+            consume_from_where=consume_from_where,
+            consume_timestamp_ms=consume_timestamp_ms,
+            allocate_strategy=allocate_strategy,
+            rebalance_interval_ms=rebalance_interval_ms,
+            instance_name=instance_name,
+        )
         self.pull_batch_size = pull_batch_size
         self.pull_threshold_for_queue = pull_threshold_for_queue
         self.auto_commit = auto_commit
         self.auto_commit_interval_ms = auto_commit_interval_ms
-        self.rebalance_interval_ms = rebalance_interval_ms
         self.suspend_timeout_ms = suspend_timeout_ms
-        self.instance = ClientInstance(
-            ClientSettings(parse_namesrv_addrs(namesrv_addr), instance_name=instance_name)
-        )
-        self.subscriptions: dict[str, str] = {}
         self._assigned: list[MessageQueue] | None = None
         self._states: dict[MessageQueue, _QueueState] = {}
         # (state, generation, messages, offset after them) per pull, in arrival order.
         self._buffer: asyncio.Queue = asyncio.Queue(BUFFERED_PULLS_MAX)
-        self._rebalance_now = asyncio.Event()
-        self._tasks: list[asyncio.Task] = []
-        self._sub_version = 0
-        self._started = False
 
     # -- setup ---------------------------------------------------------------------------------
 
@@ -123,32 +121,18 @@ class LitePullConsumer:
             return
         if not self.subscriptions:
             raise ClientError("subscribe to a topic or assign queues before start()")
-        self._sub_version = int(asyncio.get_running_loop().time() * 1000)
-        instance = self.instance
-        instance.consumers[self.group] = self._consumer_data
-        instance.remoting.register_processor(
-            RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, self._on_ids_changed
-        )
-        await instance.start()
-        for topic in self.subscriptions:
-            await core.subscribe_queues(instance, topic)
-        await instance.send_heartbeats()
-        self._started = True
+        await self._register()
         await self.rebalance()
-        loop = asyncio.get_running_loop()
-        self._tasks.append(loop.create_task(self._rebalance_loop()))
+        self._spawn(self._rebalance_loop())
         if self.auto_commit:
-            self._tasks.append(loop.create_task(self._auto_commit_loop()))
+            self._spawn(self._auto_commit_loop())
 
     async def shutdown(self) -> None:
         """Stop pulling; with auto_commit, store the offsets of what was polled."""
         if not self._started:
             return
         self._started = False
-        tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._cancel_tasks()
         states = list(self._states.values())
         for state in states:
             await self._stop(state)
@@ -156,50 +140,13 @@ class LitePullConsumer:
             for state in states:
                 await self._commit(state)
         self._states.clear()
-        await self.instance.shutdown()  # unregisters the group: pop it only after
-        self.instance.consumers.pop(self.group, None)
-
-    async def __aenter__(self) -> LitePullConsumer:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.shutdown()
-
-    def _consumer_data(self) -> dict:
-        return {
-            "consumeFromWhere": self.consume_from_where,
-            "consumeType": "CONSUME_ACTIVELY",
-            "groupName": self.group,
-            "messageModel": CLUSTERING,
-            "subscriptionDataSet": [
-                core.subscription_data(topic, expression, self._sub_version)
-                for topic, expression in sorted(self.subscriptions.items())
-            ],
-            "unitMode": False,
-        }
+        await self._unregister()
 
     def _on_ids_changed(self, _connection, _request: RemotingCommand) -> None:
         if self._assigned is None:
             self._rebalance_now.set()
 
     # -- which queues --------------------------------------------------------------------------
-
-    async def _rebalance_loop(self) -> None:
-        while True:
-            self._rebalance_now.clear()
-            try:
-                await asyncio.wait_for(
-                    self._rebalance_now.wait(), self.rebalance_interval_ms / 1000.0
-                )
-            except TimeoutError:
-                pass
-            try:
-                await self.rebalance()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("consumer %s: rebalance failed", self.group)
 
     async def rebalance(self) -> None:
         """Hold the assigned queues, or this member's share of the subscribed topics."""

@@ -44,6 +44,7 @@ from typing import Any
 
 from rocketmq._core import remoting as codec
 from rocketmq.client.aio import consumer_core as core
+from rocketmq.client.aio.consumer_base import ConsumerBase
 from rocketmq.client.aio.consumer_core import (
     BROADCASTING,
     CLUSTERING,
@@ -53,9 +54,8 @@ from rocketmq.client.aio.consumer_core import (
     RETRY_PREFIX,
     subscription_data,
 )
-from rocketmq.client.aio.instance import ClientInstance, ClientSettings, parse_namesrv_addrs
 from rocketmq.client.message import ConsumeStatus, MessageExt
-from rocketmq.client.rebalance import AllocateMessageQueueAveragely, AllocateMessageQueueStrategy
+from rocketmq.client.rebalance import AllocateMessageQueueStrategy
 from rocketmq.common.codes import RequestCode, ResponseCode
 from rocketmq.common.message_queue import MessageQueue
 from rocketmq.errors import BrokerError, ClientError, RemotingError
@@ -94,7 +94,9 @@ class _Queue:
         self.dropped = False
 
 
-class PushConsumer:
+class PushConsumer(ConsumerBase):
+    consume_type = "CONSUME_PASSIVELY"
+
     def __init__(
         self,
         group: str,
@@ -119,35 +121,31 @@ class PushConsumer:
     ) -> None:
         if message_model not in (CLUSTERING, BROADCASTING):
             raise ClientError(f"message_model must be {CLUSTERING} or {BROADCASTING}")
-        self.group = group
-        self.message_model = message_model
-        self.consume_from_where = consume_from_where
-        self.consume_timestamp_ms = consume_timestamp_ms
-        self.allocate_strategy = allocate_strategy or AllocateMessageQueueAveragely()
+        super().__init__(
+            group,
+            namesrv_addr,
+            message_model=message_model,
+            consume_from_where=consume_from_where,
+            consume_timestamp_ms=consume_timestamp_ms,
+            allocate_strategy=allocate_strategy,
+            rebalance_interval_ms=rebalance_interval_ms,
+            instance_name=instance_name,
+        )
         self.consume_batch_size = max(1, consume_batch_size)
         self.pull_batch_size = pull_batch_size
         self.max_reconsume_times = max_reconsume_times
         self.suspend_timeout_ms = suspend_timeout_ms
-        self.rebalance_interval_ms = rebalance_interval_ms
         self.persist_offset_interval_ms = persist_offset_interval_ms
         self.suspend_current_queue_time_ms = suspend_current_queue_time_ms
         self.lock_interval_ms = lock_interval_ms
         self.lock_valid_ms = lock_valid_ms
-        self.instance = ClientInstance(
-            ClientSettings(parse_namesrv_addrs(namesrv_addr), instance_name=instance_name)
-        )
         root = Path(offset_store_dir or Path.home() / ".rocketmq_offsets")
         self.offset_file = root / self.instance.client_id / group / "offsets.json"
-        self.subscriptions: dict[str, str] = {}
         self._local_offsets: dict[str, int] = {}  # broadcasting: str(queue) -> offset
         self.listener: Listener | None = None
         self.orderly = False
         self.queues: dict[MessageQueue, _Queue] = {}
         self._semaphore = asyncio.Semaphore(consume_concurrency)
-        self._rebalance_now = asyncio.Event()
-        self._tasks: list[asyncio.Task] = []
-        self._sub_version = 0
-        self._started = False
 
     # -- setup ---------------------------------------------------------------------------------
 
@@ -173,82 +171,29 @@ class PushConsumer:
             raise ClientError("subscribe to a topic and register a listener before start()")
         if self.message_model == CLUSTERING:
             self.subscriptions.setdefault(f"{RETRY_PREFIX}{self.group}", "*")
-        self._sub_version = int(asyncio.get_running_loop().time() * 1000)
         if self.message_model == BROADCASTING:
             self._local_offsets = self._read_local_offsets()
-        instance = self.instance
-        instance.consumers[self.group] = self._consumer_data
-        instance.remoting.register_processor(
-            RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, self._on_ids_changed
-        )
-        await instance.start()
-        for topic in self.subscriptions:
-            await core.subscribe_queues(instance, topic)
-        await instance.send_heartbeats()
-        self._started = True
-        loop = asyncio.get_running_loop()
-        self._tasks.append(loop.create_task(self._rebalance_loop()))
-        self._tasks.append(loop.create_task(self._persist_loop()))
+        await self._register()
+        self._rebalance_now.set()  # the first rebalance runs at once, in the background
+        self._spawn(self._rebalance_loop())
+        self._spawn(self._persist_loop())
         if self._locking:
-            self._tasks.append(loop.create_task(self._lock_loop()))
+            self._spawn(self._lock_loop())
 
     async def shutdown(self) -> None:
         """Stop pulling, let batches in flight finish, commit offsets, release locks."""
         if not self._started:
             return
         self._started = False
-        tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._cancel_tasks()
         states = list(self.queues.values())
         await asyncio.gather(*(self._drop(state, unlock=False) for state in states))
         await self.persist_offsets()
         if self._locking:
             await self._unlock([state.queue for state in states])
-        await self.instance.shutdown()  # unregisters the group: pop it only after
-        self.instance.consumers.pop(self.group, None)
-
-    async def __aenter__(self) -> PushConsumer:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.shutdown()
-
-    def _consumer_data(self) -> dict:
-        return {
-            "consumeFromWhere": self.consume_from_where,
-            "consumeType": "CONSUME_PASSIVELY",
-            "groupName": self.group,
-            "messageModel": self.message_model,
-            "subscriptionDataSet": [
-                subscription_data(topic, expression, self._sub_version)
-                for topic, expression in sorted(self.subscriptions.items())
-            ],
-            "unitMode": False,
-        }
-
-    def _on_ids_changed(self, _connection, _request: RemotingCommand) -> None:
-        self._rebalance_now.set()  # oneway: no response
+        await self._unregister()
 
     # -- rebalance -----------------------------------------------------------------------------
-
-    async def _rebalance_loop(self) -> None:
-        while True:
-            try:
-                await self.rebalance()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("consumer %s: rebalance failed", self.group)
-            self._rebalance_now.clear()
-            try:
-                await asyncio.wait_for(
-                    self._rebalance_now.wait(), self.rebalance_interval_ms / 1000.0
-                )
-            except TimeoutError:
-                pass
 
     async def rebalance(self) -> None:
         """Take the queues this member should hold now; drop the others.
