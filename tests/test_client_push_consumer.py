@@ -296,3 +296,55 @@ async def test_orderly_members_keep_each_key_in_order(
         assert positions == expected, key
     redelivered = [(run, index, times) for _k, run, index, times in deliveries if times > 0]
     assert redelivered == [("a", 5, 1)]
+
+
+@pytest.mark.timeout_s(180)
+@pytest.mark.parametrize("limit", ["count", "span"])
+async def test_pulls_run_ahead_within_flow_control(
+    java_built: None, limit: str, tmp_path: Path
+) -> None:
+    """Pulls go on while the listener works, up to pull_threshold_for_queue messages
+    (count) or consume_concurrently_max_span offsets (span); the committed offset
+    never passes a message the listener has not finished."""
+    topic = unique("cy_py_ahead")
+    async with running_server("ours", tmp_path) as namesrv:
+        await produce(JAVA_CLIENT, namesrv, topic, "--count", "0", "--create-topic", "1")
+        async with Producer(unique("cy_py_ahead_p"), namesrv) as producer:
+            for index in range(60):
+                await producer.send(Message(topic, f"m{index}".encode()))
+        release = asyncio.Event()
+        done: list[int] = []
+
+        async def listener(messages: list[MessageExt]) -> ConsumeStatus:
+            offset = messages[0].queue_offset
+            if limit == "count" or offset == 0:  # count: every call waits; span: the first
+                await release.wait()
+            done.append(offset)
+            return ConsumeStatus.CONSUME_SUCCESS
+
+        limits = (
+            {"pull_threshold_for_queue": 10}
+            if limit == "count"
+            else {"consume_concurrently_max_span": 20}
+        )
+        push = consumer(namesrv, unique("cy_py_ahead_g"), topic, listener, pull_batch_size=4,
+                        **limits)  # fmt: skip
+        async with push:
+            await harness.poll_until(
+                lambda: any(q.topic == topic for q in push.queues), "the queue taken", WAIT_S
+            )
+            queue, state = next((q, s) for q, s in push.queues.items() if q.topic == topic)
+            await harness.poll_until(lambda: state.next_offset >= 8, "pulls ahead", WAIT_S)
+            await asyncio.sleep(1.0)  # room for pulls that should not happen
+            if limit == "count":
+                assert 10 <= state.next_offset <= 13 and not done  # 9 cached + a batch of 4
+            else:
+                assert 20 <= state.next_offset <= 24 and 0 not in done
+                assert len(done) == state.next_offset - 1
+            await push.persist_offsets()
+            assert await push.committed(queue) == 0
+            release.set()
+            await harness.poll_until(lambda: len(done) == 60, "all 60 consumed", WAIT_S)
+            await push.persist_offsets()
+            assert await push.committed(queue) == 60
+        assert sorted(done) == list(range(60))

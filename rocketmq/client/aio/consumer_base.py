@@ -19,6 +19,7 @@ from rocketmq.client.aio.consumer_core import CLUSTERING, CONSUME_FROM_LAST_OFFS
 from rocketmq.client.aio.instance import ClientInstance, ClientSettings, parse_namesrv_addrs
 from rocketmq.client.rebalance import AllocateMessageQueueAveragely, AllocateMessageQueueStrategy
 from rocketmq.common.codes import RequestCode
+from rocketmq.common.message_queue import MessageQueue
 
 logger = logging.getLogger("rocketmq.client")
 
@@ -70,6 +71,10 @@ class ConsumerBase:
         await self.shutdown()
 
     # -- the group on the brokers ----------------------------------------------------------
+
+    async def committed(self, queue: MessageQueue) -> int | None:
+        """The offset the broker stores for this group and ``queue`` (None: none yet)."""
+        return await core.query_consumer_offset(self.instance, self.group, queue)
 
     async def _register(self) -> None:
         """Join the group: route the subscribed topics, heartbeat, hear of member changes."""

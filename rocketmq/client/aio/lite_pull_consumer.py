@@ -239,10 +239,6 @@ class LitePullConsumer(ConsumerBase):
         for state in list(self._states.values()):
             await self._commit(state)
 
-    async def committed(self, queue: MessageQueue) -> int | None:
-        """The offset the broker stores for this group and ``queue`` (None: none yet)."""
-        return await core.query_consumer_offset(self.instance, self.group, queue)
-
     async def _commit(self, state: _QueueState) -> None:
         offset = state.consumed_offset
         if offset == state.committed_offset:

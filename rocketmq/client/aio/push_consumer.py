@@ -12,7 +12,11 @@ not retried.
 The listener gets a list of MessageExt (``consume_batch_size`` of them) and
 returns ConsumeStatus (an exception counts as RECONSUME_LATER); it may be a
 coroutine function. At most ``consume_concurrency`` listener calls run at
-once. Each queue pulls its next batch once the current one is consumed.
+once. Pulls run ahead of the listener until a queue holds
+``pull_threshold_for_queue`` unconsumed messages (or
+``pull_threshold_size_for_queue_mib`` MiB, or a span of
+``consume_concurrently_max_span`` offsets); the offset committed is that of
+the oldest message not consumed yet.
 
 Concurrently (default): the batches of one pull are consumed in parallel; a
 message the listener fails goes back to the broker (CONSUMER_SEND_MSG_BACK),
@@ -34,6 +38,7 @@ offset was committed; so is every queue at shutdown.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import json
 import logging
@@ -54,6 +59,7 @@ from rocketmq.client.aio.consumer_core import (
     RETRY_PREFIX,
     subscription_data,
 )
+from rocketmq.client.aio.process_queue import PendingBatch, ProcessQueue
 from rocketmq.client.message import ConsumeStatus, MessageExt
 from rocketmq.client.rebalance import AllocateMessageQueueStrategy
 from rocketmq.common.codes import RequestCode, ResponseCode
@@ -77,21 +83,9 @@ __all__ = [
 PULL_ERROR_BACKOFF_S = 3.0  # pullTimeDelayMillsWhenException
 LOCAL_RETRY_DELAY_S = 5.0  # a message whose send-back failed is consumed again after this
 UNLOCKED_WAIT_S = 0.1  # an orderly queue without a valid lock looks again after this
+FLOW_CONTROL_WAIT_S = 0.05  # PULL_TIME_DELAY_MILLS_WHEN_FLOW_CONTROL
 
 Listener = Callable[[list[MessageExt]], Any]
-
-
-class _Queue:
-    """One assigned queue: its pull task, the next offset to pull and to commit, its lock."""
-
-    def __init__(self, queue: MessageQueue, offset: int) -> None:
-        self.queue = queue
-        self.next_offset = offset
-        self.consumed_offset = offset  # everything below was consumed
-        self.task: asyncio.Task | None = None
-        self.locked_at: float | None = None  # loop time of the last granted lock (orderly)
-        self.consuming = False  # a listener call is running (orderly: do not cancel)
-        self.dropped = False
 
 
 class PushConsumer(ConsumerBase):
@@ -109,6 +103,9 @@ class PushConsumer(ConsumerBase):
         consume_concurrency: int = 20,
         consume_batch_size: int = 1,
         pull_batch_size: int = 32,
+        pull_threshold_for_queue: int = 1000,
+        pull_threshold_size_for_queue_mib: int = 100,
+        consume_concurrently_max_span: int = 2000,
         max_reconsume_times: int = 16,
         suspend_timeout_ms: int = 15_000,
         rebalance_interval_ms: int = 20_000,
@@ -133,6 +130,9 @@ class PushConsumer(ConsumerBase):
         )
         self.consume_batch_size = max(1, consume_batch_size)
         self.pull_batch_size = pull_batch_size
+        self.pull_threshold_for_queue = pull_threshold_for_queue
+        self.pull_threshold_size_for_queue = pull_threshold_size_for_queue_mib * 1024 * 1024
+        self.consume_concurrently_max_span = consume_concurrently_max_span
         self.max_reconsume_times = max_reconsume_times
         self.suspend_timeout_ms = suspend_timeout_ms
         self.persist_offset_interval_ms = persist_offset_interval_ms
@@ -144,7 +144,7 @@ class PushConsumer(ConsumerBase):
         self._local_offsets: dict[str, int] = {}  # broadcasting: str(queue) -> offset
         self.listener: Listener | None = None
         self.orderly = False
-        self.queues: dict[MessageQueue, _Queue] = {}
+        self.queues: dict[MessageQueue, ProcessQueue] = {}
         self._semaphore = asyncio.Semaphore(consume_concurrency)
 
     # -- setup ---------------------------------------------------------------------------------
@@ -219,14 +219,14 @@ class PushConsumer(ConsumerBase):
             if queue in self.queues or not self._started:
                 continue  # re-check after the awaits
             offset = await self._start_offset(queue)
-            state = _Queue(queue, offset)
+            state = ProcessQueue(queue, offset)
             if self._locking:
                 state.locked_at = locked_at
             self.queues[queue] = state
             state.task = asyncio.get_running_loop().create_task(self._pull_loop(state))
             logger.info("consumer %s: took %s from offset %d", self.group, queue, offset)
 
-    async def _drop(self, state: _Queue, *, unlock: bool) -> None:
+    async def _drop(self, state: ProcessQueue, *, unlock: bool) -> None:
         """Stop the queue (after its batch in flight, when orderly), commit, maybe unlock."""
         state.dropped = True
         self.queues.pop(state.queue, None)
@@ -234,6 +234,11 @@ class PushConsumer(ConsumerBase):
             if not (self.orderly and state.consuming):
                 state.task.cancel()
             await asyncio.gather(state.task, return_exceptions=True)
+        # Batches pulled ahead and not consumed stay uncommitted: the next owner gets them.
+        consuming = list(state.consume_tasks)
+        for task in consuming:
+            task.cancel()
+        await asyncio.gather(*consuming, return_exceptions=True)
         await self._commit(state)
         if unlock:
             await self._unlock([state.queue])
@@ -276,7 +281,7 @@ class PushConsumer(ConsumerBase):
                     logger.warning("consumer %s: lost the lock of %s", self.group, queue)
                     state.locked_at = None
 
-    def _lock_valid(self, state: _Queue) -> bool:
+    def _lock_valid(self, state: ProcessQueue) -> bool:
         if not self._locking:
             return True
         if state.locked_at is None:
@@ -297,7 +302,7 @@ class PushConsumer(ConsumerBase):
             self.instance, queue, self.consume_from_where, self.consume_timestamp_ms
         )
 
-    async def _commit(self, state: _Queue) -> None:
+    async def _commit(self, state: ProcessQueue) -> None:
         if self.message_model == BROADCASTING:
             self._local_offsets[str(state.queue)] = state.consumed_offset
             return  # written to the file by persist_offsets
@@ -338,12 +343,21 @@ class PushConsumer(ConsumerBase):
 
     # -- pulling and consuming -----------------------------------------------------------------
 
-    async def _pull_loop(self, state: _Queue) -> None:
+    async def _pull_loop(self, state: ProcessQueue) -> None:
         queue = state.queue
         expression = self.subscriptions.get(queue.topic, "*")
         while not state.dropped:
             if not self._lock_valid(state):
                 await asyncio.sleep(UNLOCKED_WAIT_S)
+                continue
+            if not state.has_room(
+                self.pull_threshold_for_queue,
+                self.pull_threshold_size_for_queue,
+                self.consume_concurrently_max_span,
+            ):
+                state.room.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(state.room.wait(), FLOW_CONTROL_WAIT_S)
                 continue
             commit = state.consumed_offset
             piggyback = self.message_model == CLUSTERING and commit > 0
@@ -367,12 +381,18 @@ class PushConsumer(ConsumerBase):
                 state.next_offset = state.consumed_offset = result.next_begin_offset
                 await self._commit(state)
                 continue
-            if result.messages:
-                if self.orderly:
-                    if not await self._consume_orderly(state, result.messages):
-                        return  # dropped: the next owner starts from consumed_offset
-                else:
-                    await self._consume(result.messages)
+            if result.messages and not self.orderly:
+                batches = self._batches(result.messages)
+                entries = state.pulled(batches, result.next_begin_offset)
+                for entry, batch in zip(entries, batches, strict=True):
+                    task = asyncio.get_running_loop().create_task(
+                        self._consume_batch(state, entry, batch)
+                    )
+                    state.consume_tasks.add(task)
+                    task.add_done_callback(state.consume_tasks.discard)
+                continue
+            if result.messages and not await self._consume_orderly(state, result.messages):
+                return  # dropped: the next owner starts from consumed_offset
             state.next_offset = state.consumed_offset = result.next_begin_offset
 
     def _batches(self, messages: list[MessageExt]) -> list[list[MessageExt]]:
@@ -392,25 +412,27 @@ class PushConsumer(ConsumerBase):
             return status
         return ConsumeStatus.RECONSUME_LATER
 
-    async def _consume(self, messages: list[MessageExt]) -> None:
-        await asyncio.gather(*(self._consume_batch(batch) for batch in self._batches(messages)))
-
-    async def _consume_batch(self, batch: list[MessageExt]) -> None:
+    async def _consume_batch(
+        self, state: ProcessQueue, entry: PendingBatch, batch: list[MessageExt]
+    ) -> None:
+        """Concurrently: the listener, then a send-back of a failed batch; the batch is done."""
+        count = len(batch)
         while True:
             async with self._semaphore:
                 status = await self._call_listener(batch)
             if status is not ConsumeStatus.RECONSUME_LATER:
-                return
+                break
             if self.message_model == BROADCASTING:
                 logger.warning("consumer %s: broadcast message not retried", self.group)
-                return
+                break
             failed = [m for m in batch if not await self._send_back(m)]
             if not failed:
-                return
+                break
             batch = failed  # the broker did not take them: consume them again here
             await asyncio.sleep(LOCAL_RETRY_DELAY_S)
+        state.consumed(entry, count)
 
-    async def _consume_orderly(self, state: _Queue, messages: list[MessageExt]) -> bool:
+    async def _consume_orderly(self, state: ProcessQueue, messages: list[MessageExt]) -> bool:
         """Hand ``messages`` to the listener batch by batch, in order; False if dropped first.
 
         ``state.consumed_offset`` follows each consumed batch, so a queue dropped
