@@ -194,6 +194,23 @@ async def test_sync_flush_puts_are_durable_when_acked(tmp_path: Path) -> None:
     await store.shutdown()
 
 
+async def test_sync_flush_group_commit_covers_concurrent_writers(tmp_path: Path) -> None:
+    """Writers arriving while a sync runs or waits are covered by a later one, none stalls."""
+    store = MessageStore(small_config(tmp_path, flush_disk_type=SYNC_FLUSH), STORE_HOST)
+    await store.start()
+
+    async def put(n: int) -> None:
+        result = await store.put_message(make_message("T", n % 4, n))
+        assert result.status is PutMessageStatus.PUT_OK
+        assert store.commit_log.queue.flushed_offset >= result.physical_offset + result.size
+
+    for wave in range(5):  # bursts, then quiet: the last writer of a burst is not left behind
+        await asyncio.gather(*(put(wave * 100 + n) for n in range(100)))
+    stored = [len(await read_all(store, "T", queue_id)) for queue_id in range(4)]
+    assert stored == [125] * 4
+    await store.shutdown()
+
+
 async def test_oversized_body_is_refused_without_damage(tmp_path: Path) -> None:
     store = MessageStore(small_config(tmp_path, message_size_max=1024), STORE_HOST)
     await store.start()

@@ -6,9 +6,12 @@ decision what to flush and the bookkeeping after it stay on the loop.
 ASYNC_FLUSH: every ``flush_interval_commit_log_ms`` when at least
 ``flush_commit_log_least_pages`` pages are dirty, and thoroughly every
 ``flush_commit_log_thorough_interval_ms``.
-SYNC_FLUSH: group commit. Each writer registers the offset it needs; one
-fdatasync covers every waiter up to the flushed position. A waiter not
-covered within ``sync_flush_timeout_ms`` gets False (FLUSH_DISK_TIMEOUT).
+SYNC_FLUSH: group commit (GroupCommitService). Each writer registers the
+offset it needs; one fdatasync covers every waiter up to the flushed
+position. A waiter not covered within ``sync_flush_timeout_ms`` gets False
+(FLUSH_DISK_TIMEOUT). The syncs run on a thread of their own that takes the
+next plan as soon as a sync ends: the loop plans one sync ahead, so syncs
+follow each other without waiting for the loop to come round between them.
 """
 
 from __future__ import annotations
@@ -16,7 +19,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 import time
+from collections.abc import Callable
+from queue import SimpleQueue
 from typing import TYPE_CHECKING
 
 from rocketmq.store.config import SYNC_FLUSH
@@ -48,13 +54,68 @@ async def flush_plan_off_loop(plan: list[tuple[MappedFile, int]]) -> None:
             mapped.release()
 
 
+_STOP = None  # tells the group commit thread to end
+
+
+class GroupCommitThread:
+    """Runs planned CommitLog syncs one after another; the loop books the results.
+
+    ``submit`` (loop) queues a plan; the thread syncs its fds and hands the plan
+    back through ``call_soon_threadsafe``. ``queued`` is True from a submit until
+    the thread takes that plan, so the loop keeps at most one plan waiting.
+    """
+
+    def __init__(
+        self, on_synced: Callable[[list[tuple[MappedFile, int]], OSError | None], None]
+    ) -> None:
+        self._on_synced = on_synced  # called on the loop with (plan, error)
+        self._plans: SimpleQueue = SimpleQueue()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self.queued = False
+
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.Thread(target=self._run, name="GroupCommitService", daemon=True)
+        self._thread.start()
+
+    def submit(self, plan: list[tuple[MappedFile, int]]) -> None:
+        self.queued = True
+        self._plans.put(plan)
+
+    async def stop(self) -> None:
+        if self._thread is None:
+            return
+        self._plans.put(_STOP)
+        await asyncio.get_running_loop().run_in_executor(None, self._thread.join)
+        self._thread = None
+
+    def _run(self) -> None:
+        loop = self._loop
+        assert loop is not None
+        while True:
+            plan = self._plans.get()
+            if plan is _STOP:
+                return
+            self.queued = False
+            error = None
+            try:
+                _sync_all([mapped.fd for mapped, _target in plan])
+            except OSError as exc:
+                error = exc
+            try:
+                loop.call_soon_threadsafe(self._on_synced, plan, error)
+            except RuntimeError:  # the loop is closed: nobody waits any more
+                return
+
+
 class FlushService:
     def __init__(self, store: MessageStore) -> None:
         self.store = store
         self.config = store.config
         self._tasks: list[asyncio.Task] = []
         self._waiters: list[tuple[int, asyncio.Future]] = []  # (offset, future), SYNC_FLUSH
-        self._wake = asyncio.Event()
+        self._group_commit = GroupCommitThread(self._synced)
 
     @property
     def sync(self) -> bool:
@@ -63,7 +124,7 @@ class FlushService:
     def start(self) -> None:
         loop = asyncio.get_running_loop()
         if self.sync:
-            self._tasks.append(loop.create_task(self._group_commit_loop()))
+            self._group_commit.start()
         else:
             self._tasks.append(loop.create_task(self._commit_log_loop()))
         self._tasks.append(loop.create_task(self._logics_loop()))
@@ -73,6 +134,7 @@ class FlushService:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        await self._group_commit.stop()
         for _offset, waiter in self._waiters:
             if not waiter.done():
                 waiter.set_result(False)
@@ -87,7 +149,8 @@ class FlushService:
             return True
         waiter = asyncio.get_running_loop().create_future()
         self._waiters.append((offset, waiter))
-        self._wake.set()
+        if not self._group_commit.queued:
+            self._submit()
         try:
             async with asyncio.timeout(self.config.sync_flush_timeout_ms / 1000):
                 return await waiter
@@ -95,25 +158,33 @@ class FlushService:
             logger.warning("do group commit, wait for flush failed, offset %d", offset)
             return False
 
-    async def _group_commit_loop(self) -> None:
-        commit_log = self.store.commit_log
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            await flush_plan_off_loop(commit_log.queue.flush_plan())
-            self._checkpoint_physic()
-            flushed = commit_log.queue.flushed_offset
-            pending = []
-            for offset, waiter in self._waiters:
-                if waiter.done():
-                    continue
-                if offset <= flushed:
-                    waiter.set_result(True)
-                else:
-                    pending.append((offset, waiter))
-            self._waiters = pending
-            if pending:
-                self._wake.set()
+    def _submit(self) -> None:
+        plan = self.store.commit_log.queue.flush_plan()
+        if plan:
+            self._group_commit.submit(plan)
+
+    def _synced(self, plan: list[tuple[MappedFile, int]], error: OSError | None) -> None:
+        """On the loop: book a finished sync, wake the writers it covers, plan the next."""
+        if error is None:
+            for mapped, target in plan:
+                mapped.mark_flushed(target)
+        else:
+            logger.error("group commit: fdatasync failed: %s", error)
+        for mapped, _target in plan:
+            mapped.release()
+        self._checkpoint_physic()
+        flushed = self.store.commit_log.queue.flushed_offset
+        pending = []
+        for offset, waiter in self._waiters:
+            if waiter.done():
+                continue
+            if offset <= flushed:
+                waiter.set_result(True)
+            else:
+                pending.append((offset, waiter))
+        self._waiters = pending
+        if pending and not self._group_commit.queued and error is None:
+            self._submit()
 
     # -- ASYNC_FLUSH ------------------------------------------------------------------------
 
