@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import errno
+import os
 from pathlib import Path
 
 import pytest
@@ -208,6 +210,29 @@ async def test_sync_flush_group_commit_covers_concurrent_writers(tmp_path: Path)
         await asyncio.gather(*(put(wave * 100 + n) for n in range(100)))
     stored = [len(await read_all(store, "T", queue_id)) for queue_id in range(4)]
     assert stored == [125] * 4
+    await store.shutdown()
+
+
+async def test_failed_sync_answers_its_writers_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """fdatasync failing (EIO) gives FLUSH_DISK_TIMEOUT now, not after the timeout."""
+    config = small_config(tmp_path, flush_disk_type=SYNC_FLUSH, sync_flush_timeout_ms=30_000)
+    store = MessageStore(config, STORE_HOST)
+    await store.start()
+
+    def broken(fd: int) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(os, "fdatasync", broken)
+    async with asyncio.timeout(5):
+        results = await asyncio.gather(*(store.put_message(make_message("T", 0, n))
+                                         for n in range(10)))  # fmt: skip
+    assert {r.status for r in results} == {PutMessageStatus.FLUSH_DISK_TIMEOUT}
+    monkeypatch.undo()
+    result = await store.put_message(make_message("T", 0, 10))
+    assert result.status is PutMessageStatus.PUT_OK
+    assert len(await read_all(store, "T", 0)) == 11  # the unsynced ones are stored all the same
     await store.shutdown()
 
 

@@ -191,7 +191,8 @@ class ScheduleMessageService:
                 )
                 offset += 1
                 continue
-            result = await store.put_messages([message_time_up(record)])
+            message = message_time_up(record)
+            result = await store.put_messages([message])
             if not result.status.stored:
                 logger.error(
                     "delay level %d offset %d: put failed (%s), retrying later",
@@ -201,4 +202,5 @@ class ScheduleMessageService:
                 )
                 return ERROR_BACKOFF_S
             self.delivered += 1
+            self.broker.stats.on_put(message.topic, 1)
             offset += 1

@@ -210,7 +210,8 @@ class TimerMessageService:
                 return min((deliver_ms - now_ms) / 1000.0, DUE_RECHECK_MAX_S)
             record = store.look_message_by_offset(commitlog_offset)
             if record is not None:
-                result = await store.put_messages([message_time_up(record, _REQUEST_PROPERTIES)])
+                message = message_time_up(record, _REQUEST_PROPERTIES)
+                result = await store.put_messages([message])
                 if not result.status.stored:
                     logger.error(
                         "timer queue offset %d: put failed (%s), retrying later",
@@ -219,5 +220,6 @@ class TimerMessageService:
                     )
                     return ERROR_BACKOFF_S
                 self.delivered += 1
+                self.broker.stats.on_put(message.topic, 1)
             heapq.heappop(self.heap)
         return DUE_RECHECK_MAX_S

@@ -66,7 +66,7 @@ class GroupCommitThread:
     """
 
     def __init__(
-        self, on_synced: Callable[[list[tuple[MappedFile, int]], OSError | None], None]
+        self, on_synced: Callable[[list[tuple[MappedFile, int]], Exception | None], None]
     ) -> None:
         self._on_synced = on_synced  # called on the loop with (plan, error)
         self._plans: SimpleQueue = SimpleQueue()
@@ -101,7 +101,7 @@ class GroupCommitThread:
             error = None
             try:
                 _sync_all([mapped.fd for mapped, _target in plan])
-            except OSError as exc:
+            except Exception as exc:  # reported on the loop; the thread goes on
                 error = exc
             try:
                 loop.call_soon_threadsafe(self._on_synced, plan, error)
@@ -116,6 +116,7 @@ class FlushService:
         self._tasks: list[asyncio.Task] = []
         self._waiters: list[tuple[int, asyncio.Future]] = []  # (offset, future), SYNC_FLUSH
         self._group_commit = GroupCommitThread(self._synced)
+        self._stopping = False
 
     @property
     def sync(self) -> bool:
@@ -130,11 +131,16 @@ class FlushService:
         self._tasks.append(loop.create_task(self._logics_loop()))
 
     async def stop(self) -> None:
+        self._stopping = True
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
         await self._group_commit.stop()
+        if self._waiters:  # as GroupCommitService's last doCommit: sync, then answer
+            commit_log = self.store.commit_log
+            await asyncio.get_running_loop().run_in_executor(None, commit_log.flush)
+            self._answer(commit_log.queue.flushed_offset)
         for _offset, waiter in self._waiters:
             if not waiter.done():
                 waiter.set_result(False)
@@ -159,31 +165,40 @@ class FlushService:
             return False
 
     def _submit(self) -> None:
+        if self._stopping:
+            return
         plan = self.store.commit_log.queue.flush_plan()
         if plan:
             self._group_commit.submit(plan)
 
-    def _synced(self, plan: list[tuple[MappedFile, int]], error: OSError | None) -> None:
-        """On the loop: book a finished sync, wake the writers it covers, plan the next."""
-        if error is None:
-            for mapped, target in plan:
-                mapped.mark_flushed(target)
-        else:
-            logger.error("group commit: fdatasync failed: %s", error)
-        for mapped, _target in plan:
-            mapped.release()
-        self._checkpoint_physic()
-        flushed = self.store.commit_log.queue.flushed_offset
+    def _answer(self, flushed: int, failed_up_to: int = -1) -> None:
+        """True to the writers ``flushed`` covers, False to the others up to ``failed_up_to``."""
         pending = []
         for offset, waiter in self._waiters:
             if waiter.done():
                 continue
             if offset <= flushed:
                 waiter.set_result(True)
+            elif offset <= failed_up_to:
+                waiter.set_result(False)
             else:
                 pending.append((offset, waiter))
         self._waiters = pending
-        if pending and not self._group_commit.queued and error is None:
+
+    def _synced(self, plan: list[tuple[MappedFile, int]], error: Exception | None) -> None:
+        """On the loop: book a finished sync, wake the writers it covers, plan the next."""
+        failed_up_to = -1
+        if error is None:
+            for mapped, target in plan:
+                mapped.mark_flushed(target)
+        else:  # the writers this sync was for get FLUSH_DISK_TIMEOUT now, not at their timeout
+            logger.error("group commit: fdatasync failed: %s", error)
+            failed_up_to = max(mapped.file_from_offset + target for mapped, target in plan)
+        for mapped, _target in plan:
+            mapped.release()
+        self._checkpoint_physic()
+        self._answer(self.store.commit_log.queue.flushed_offset, failed_up_to)
+        if self._waiters and not self._group_commit.queued:
             self._submit()
 
     # -- ASYNC_FLUSH ------------------------------------------------------------------------

@@ -150,6 +150,7 @@ class AdminStatsProcessor:
         subscribed = members.subscriptions if members is not None else {}
         broker_name = broker.config.broker_name
         entries = []
+        consume_tps = 0.0
         for name in topics:
             config = broker.topic_config_manager.select(name)
             if config is None:
@@ -157,6 +158,7 @@ class AdminStatsProcessor:
             # An online group no longer subscribed to the topic: its old offsets are not shown.
             if subscribed and name not in subscribed:
                 continue
+            consume_tps += broker.stats.group_get_tps(group, name)
             for queue_id in range(config.read_queue_nums):
                 broker_offset = max(0, broker.store.get_max_offset_in_queue(name, queue_id))
                 consumer_offset = broker.consumer_offset_manager.query_offset(group, name, queue_id)
@@ -167,7 +169,6 @@ class AdminStatsProcessor:
                     "lastTimestamp": self._last_store_time(name, queue_id, consumer_offset),
                 }
                 entries.append((queue_key(name, broker_name, queue_id), wrapper))
-        consume_tps = sum(broker.stats.group_get_tps(group, name) for name in topics)
         body = queue_keyed_object(entries, {"consumeTps": consume_tps})
         return RemotingCommand(ResponseCode.SUCCESS, body=body)
 

@@ -132,6 +132,7 @@ class EndTransactionProcessor:
                 )
             if code != ResponseCode.SUCCESS:
                 return RemotingCommand(code, remark=remark)
+            broker.stats.on_put(message.topic, 1)
         await self._delete_prepare_message(half)
         return RemotingCommand(ResponseCode.SUCCESS)
 

@@ -312,6 +312,18 @@ class PullMessageProcessor:
             if code == ResponseCode.PULL_OFFSET_MOVED:
                 code = ResponseCode.PULL_RETRY_IMMEDIATELY
                 suggest = group_config.broker_id if group_config is not None else MASTER_ID
+                logger.warning(
+                    "PULL_OFFSET_MOVED:none correction. topic=%s, groupId=%s, requestOffset=%d, "
+                    "suggestBrokerId=%d",
+                    header.topic, header.consumer_group, header.queue_offset, suggest,
+                )  # fmt: skip
+        elif code == ResponseCode.PULL_OFFSET_MOVED:
+            logger.warning(
+                "PULL_OFFSET_MOVED:correction offset. topic=%s, groupId=%s, requestOffset=%d, "
+                "newOffset=%d, suggestBrokerId=%d",
+                header.topic, header.consumer_group, header.queue_offset, next_begin_offset,
+                suggest,
+            )  # fmt: skip
         response_header = headers.PullMessageResponseHeader(
             suggest, next_begin_offset, result.min_offset, result.max_offset
         )

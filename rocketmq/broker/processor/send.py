@@ -154,7 +154,8 @@ class SendMessageProcessor:
         code, remark = _STATUS_CODES.get(result.status, (ResponseCode.SYSTEM_ERROR, None))
         if not result.status.stored:
             raise BrokerError(code, remark or result.status.value)
-        self.broker.stats.on_put(topic, len(messages))
+        # The stored topic: delayed and half messages count when they reach their own.
+        self.broker.stats.on_put(messages[0].topic, len(messages))
         response_header = headers.SendMessageResponseHeader(
             ",".join(result.msg_ids), queue_id, result.queue_offset, uniq_key
         )

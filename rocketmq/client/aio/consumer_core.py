@@ -10,6 +10,7 @@ subclasses for the network, ClientError when a broker's address is unknown.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from rocketmq._core import headers, storefmt
@@ -22,7 +23,9 @@ from rocketmq.common import json_body
 from rocketmq.common.codes import RequestCode, ResponseCode
 from rocketmq.common.message_queue import MessageQueue
 from rocketmq.common.topic import PERM_READ
-from rocketmq.errors import BrokerError, ClientError
+from rocketmq.errors import BrokerError, ClientError, RemotingError
+
+logger = logging.getLogger("rocketmq.client")
 
 RemotingCommand = codec.RemotingCommand
 
@@ -296,3 +299,34 @@ async def unlock_batch(
     )
     if response.code != ResponseCode.SUCCESS:
         raise BrokerError(response.code, response.remark, addr)
+
+
+def _by_broker(queues: Iterable[MessageQueue]) -> list[tuple[str, list[MessageQueue]]]:
+    grouped: dict[str, list[MessageQueue]] = {}
+    for queue in queues:
+        grouped.setdefault(queue.broker_name, []).append(queue)
+    return sorted(grouped.items())
+
+
+async def lock_queues(
+    instance: ClientInstance, group: str, queues: Iterable[MessageQueue]
+) -> set[MessageQueue]:
+    """LOCK_BATCH_MQ at each queue's broker; the queues granted (a failing broker grants none)."""
+    granted: set[MessageQueue] = set()
+    for broker_name, items in _by_broker(queues):
+        try:
+            granted |= await lock_batch(instance, group, broker_name, items)
+        except (RemotingError, BrokerError) as exc:
+            logger.warning("consumer %s: lock at %s failed: %s", group, broker_name, exc)
+    return granted
+
+
+async def unlock_queues(
+    instance: ClientInstance, group: str, queues: Iterable[MessageQueue]
+) -> None:
+    """UNLOCK_BATCH_MQ at each queue's broker; failures are logged (the locks expire)."""
+    for broker_name, items in _by_broker(queues):
+        try:
+            await unlock_batch(instance, group, broker_name, items)
+        except (RemotingError, BrokerError) as exc:
+            logger.warning("consumer %s: unlock at %s: %s", group, broker_name, exc)

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import inspect
 import json
 import logging
@@ -146,6 +147,7 @@ class PushConsumer(ConsumerBase):
         self.orderly = False
         self.queues: dict[MessageQueue, ProcessQueue] = {}
         self._semaphore = asyncio.Semaphore(consume_concurrency)
+        self._dropping: set[asyncio.Task] = set()  # queues a rebalance is letting go
 
     # -- setup ---------------------------------------------------------------------------------
 
@@ -186,6 +188,7 @@ class PushConsumer(ConsumerBase):
             return
         self._started = False
         await self._cancel_tasks()
+        await asyncio.gather(*self._dropping, return_exceptions=True)
         states = list(self.queues.values())
         await asyncio.gather(*(self._drop(state, unlock=False) for state in states))
         await self.persist_offsets()
@@ -210,7 +213,13 @@ class PushConsumer(ConsumerBase):
         )
         for queue, state in list(self.queues.items()):
             if queue not in wanted:
-                await self._drop(state, unlock=self._locking)
+                # Finished even when shutdown cancels this rebalance (shutdown awaits it).
+                drop = asyncio.get_running_loop().create_task(
+                    self._drop(state, unlock=self._locking)
+                )
+                self._dropping.add(drop)
+                drop.add_done_callback(self._dropping.discard)
+                await asyncio.shield(drop)
         new = sorted(wanted - set(self.queues))
         locked_at = asyncio.get_running_loop().time()
         if self._locking:
@@ -246,27 +255,10 @@ class PushConsumer(ConsumerBase):
     # -- locks (orderly, clustering) -----------------------------------------------------------
 
     async def _lock(self, queues: Sequence[MessageQueue]) -> set[MessageQueue]:
-        """LOCK_BATCH_MQ per broker; the queues granted (a failed broker grants none)."""
-        by_broker: dict[str, list[MessageQueue]] = {}
-        for queue in queues:
-            by_broker.setdefault(queue.broker_name, []).append(queue)
-        granted: set[MessageQueue] = set()
-        for broker_name, items in sorted(by_broker.items()):
-            try:
-                granted |= await core.lock_batch(self.instance, self.group, broker_name, items)
-            except (RemotingError, BrokerError) as exc:
-                logger.warning("consumer %s: lock at %s failed: %s", self.group, broker_name, exc)
-        return granted
+        return await core.lock_queues(self.instance, self.group, queues)
 
     async def _unlock(self, queues: Sequence[MessageQueue]) -> None:
-        by_broker: dict[str, list[MessageQueue]] = {}
-        for queue in queues:
-            by_broker.setdefault(queue.broker_name, []).append(queue)
-        for broker_name, items in sorted(by_broker.items()):
-            try:
-                await core.unlock_batch(self.instance, self.group, broker_name, items)
-            except (RemotingError, BrokerError) as exc:
-                logger.warning("consumer %s: unlock at %s: %s", self.group, broker_name, exc)
+        await core.unlock_queues(self.instance, self.group, queues)
 
     async def _lock_loop(self) -> None:
         """Renew the locks of every held queue (RebalanceImpl.lockAll)."""
@@ -389,7 +381,7 @@ class PushConsumer(ConsumerBase):
                         self._consume_batch(state, entry, batch)
                     )
                     state.consume_tasks.add(task)
-                    task.add_done_callback(state.consume_tasks.discard)
+                    task.add_done_callback(functools.partial(self._consume_done, state))
                 continue
             if result.messages and not await self._consume_orderly(state, result.messages):
                 return  # dropped: the next owner starts from consumed_offset
@@ -411,6 +403,13 @@ class PushConsumer(ConsumerBase):
         if status is ConsumeStatus.CONSUME_SUCCESS:
             return status
         return ConsumeStatus.RECONSUME_LATER
+
+    def _consume_done(self, state: ProcessQueue, task: asyncio.Task) -> None:
+        state.consume_tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # Its batch stays pending: the queue's offset cannot pass it.
+            logger.error("consumer %s: consume task failed", self.group,
+                         exc_info=task.exception())  # fmt: skip
 
     async def _consume_batch(
         self, state: ProcessQueue, entry: PendingBatch, batch: list[MessageExt]
