@@ -31,11 +31,12 @@ async def namesrv_of(kind: str, root: Path) -> AsyncIterator[str]:
         async with LocalCluster(root) as cluster:
             yield cluster.namesrv_addr
         return
+    # Its own server (tests change broker config), killed after: the store is thrown away.
     process, namesrv = await harness.start_apache_cluster(root)
     try:
         yield namesrv
     finally:
-        await process.stop()
+        await process.kill()
 
 
 async def mqadmin(namesrv: str, *args: str, expect: int = 0) -> str:

@@ -381,6 +381,13 @@ class DriverProcess:
             with contextlib.suppress(ConnectionError, BrokenPipeError):
                 await self.proc.stdin.wait_closed()
 
+    async def kill(self) -> None:
+        """SIGKILL, for a server whose store is thrown away (a JVM shutdown takes seconds)."""
+        with contextlib.suppress(ProcessLookupError):
+            self.proc.kill()
+        await self.proc.wait()
+        await self._reader
+
     async def stop(self, timeout: float = 30.0) -> int:
         """Ask the driver to finish and wait for it (killing it after ``timeout``)."""
         await self.ask_to_finish()
