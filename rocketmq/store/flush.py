@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from rocketmq.store.config import SYNC_FLUSH
 from rocketmq.store.mapped_file import MappedFile
+from rocketmq.store.offset_waiters import OffsetWaiters
 
 if TYPE_CHECKING:
     from rocketmq.store.message_store import MessageStore
@@ -114,7 +115,7 @@ class FlushService:
         self.store = store
         self.config = store.config
         self._tasks: list[asyncio.Task] = []
-        self._waiters: list[tuple[int, asyncio.Future]] = []  # (offset, future), SYNC_FLUSH
+        self._waiters = OffsetWaiters()  # SYNC_FLUSH writers
         self._group_commit = GroupCommitThread(self._synced)
         self._stopping = False
 
@@ -140,11 +141,8 @@ class FlushService:
         if self._waiters:  # as GroupCommitService's last doCommit: sync, then answer
             commit_log = self.store.commit_log
             await asyncio.get_running_loop().run_in_executor(None, commit_log.flush)
-            self._answer(commit_log.queue.flushed_offset)
-        for _offset, waiter in self._waiters:
-            if not waiter.done():
-                waiter.set_result(False)
-        self._waiters = []
+            self._waiters.answer(commit_log.queue.flushed_offset)
+        self._waiters.fail_all()
 
     # -- SYNC_FLUSH -------------------------------------------------------------------------
 
@@ -153,8 +151,7 @@ class FlushService:
         commit_log = self.store.commit_log
         if commit_log.queue.flushed_offset >= offset:
             return True
-        waiter = asyncio.get_running_loop().create_future()
-        self._waiters.append((offset, waiter))
+        waiter = self._waiters.add(offset)
         if not self._group_commit.queued:
             self._submit()
         try:
@@ -162,6 +159,7 @@ class FlushService:
                 return await waiter
         except TimeoutError:
             logger.warning("do group commit, wait for flush failed, offset %d", offset)
+            self._waiters.discard_done()
             return False
 
     def _submit(self) -> None:
@@ -170,20 +168,6 @@ class FlushService:
         plan = self.store.commit_log.queue.flush_plan()
         if plan:
             self._group_commit.submit(plan)
-
-    def _answer(self, flushed: int, failed_up_to: int = -1) -> None:
-        """True to the writers ``flushed`` covers, False to the others up to ``failed_up_to``."""
-        pending = []
-        for offset, waiter in self._waiters:
-            if waiter.done():
-                continue
-            if offset <= flushed:
-                waiter.set_result(True)
-            elif offset <= failed_up_to:
-                waiter.set_result(False)
-            else:
-                pending.append((offset, waiter))
-        self._waiters = pending
 
     def _synced(self, plan: list[tuple[MappedFile, int]], error: Exception | None) -> None:
         """On the loop: book a finished sync, wake the writers it covers, plan the next."""
@@ -197,7 +181,7 @@ class FlushService:
         for mapped, _target in plan:
             mapped.release()
         self._checkpoint_physic()
-        self._answer(self.store.commit_log.queue.flushed_offset, failed_up_to)
+        self._waiters.answer(self.store.commit_log.queue.flushed_offset, failed_up_to)
         if self._waiters and not self._group_commit.queued:
             self._submit()
 

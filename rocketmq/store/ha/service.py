@@ -14,6 +14,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from rocketmq.store.ha.connection import HAConnection
+from rocketmq.store.offset_waiters import OffsetWaiters
 
 if TYPE_CHECKING:
     from rocketmq.store.message_store import MessageStore
@@ -31,7 +32,7 @@ class HAService:
         self.listen_port = listen_port
         self.connections: set[HAConnection] = set()
         self.push_to_slave_max_offset = 0  # highest offset a slave acknowledged
-        self._waiters: list[tuple[int, asyncio.Future]] = []  # (end offset, put waiting)
+        self._waiters = OffsetWaiters()  # SYNC_MASTER puts
         self._server: asyncio.Server | None = None
 
     @property
@@ -54,10 +55,7 @@ class HAService:
         await asyncio.gather(*(connection.close() for connection in connections))
         if server is not None:
             await server.wait_closed()
-        for _offset, waiter in self._waiters:
-            if not waiter.done():
-                waiter.set_result(False)
-        self._waiters = []
+        self._waiters.fail_all()
 
     def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self._server is None or len(self.connections) >= HA_CONNECTIONS_MAX:
@@ -89,26 +87,17 @@ class HAService:
         if offset <= self.push_to_slave_max_offset:
             return
         self.push_to_slave_max_offset = offset
-        pending = []
-        for end_offset, waiter in self._waiters:
-            if waiter.done():
-                continue
-            if end_offset <= offset:
-                waiter.set_result(True)
-            else:
-                pending.append((end_offset, waiter))
-        self._waiters = pending
+        self._waiters.answer(offset)
 
     async def wait_for_slave(self, end_offset: int) -> bool:
         """True once a slave acknowledged ``end_offset``; False after ``sync_flush_timeout_ms``."""
         if self.push_to_slave_max_offset >= end_offset:
             return True
-        waiter = asyncio.get_running_loop().create_future()
-        self._waiters.append((end_offset, waiter))
+        waiter = self._waiters.add(end_offset)
         try:
             async with asyncio.timeout(self.store.config.sync_flush_timeout_ms / 1000):
                 return await waiter
         except TimeoutError:
             logger.warning("wait for slave to reach offset %d timed out", end_offset)
-            self._waiters = [item for item in self._waiters if not item[1].done()]
+            self._waiters.discard_done()
             return False
