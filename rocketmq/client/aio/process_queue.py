@@ -18,11 +18,15 @@ from rocketmq.common.message_queue import MessageQueue
 
 
 class PendingBatch:
-    __slots__ = ("done", "first_offset", "last_offset", "size")
+    """One listener call's messages (those still to consume after a partial send-back)."""
+
+    __slots__ = ("count", "done", "first_offset", "last_offset", "messages", "size")
 
     def __init__(self, messages: list[MessageExt]) -> None:
+        self.messages = messages
         self.first_offset = messages[0].queue_offset
         self.last_offset = messages[-1].queue_offset
+        self.count = len(messages)
         self.size = sum(len(message.body) for message in messages)
         self.done = False
 
@@ -37,7 +41,6 @@ class ProcessQueue:
         self.cached_bytes = 0
         self.room = asyncio.Event()  # set whenever a pending batch is done
         self.task: asyncio.Task | None = None  # the pull loop
-        self.consume_tasks: set[asyncio.Task] = set()
         self.locked_at: float | None = None  # loop time of the last granted lock (orderly)
         self.consuming = False  # a listener call is running (orderly: do not cancel)
         self.dropped = False
@@ -66,9 +69,9 @@ class ProcessQueue:
         self.next_offset = self._after_pulled = next_begin_offset
         return entries
 
-    def consumed(self, entry: PendingBatch, message_count: int) -> None:
+    def consumed(self, entry: PendingBatch) -> None:
         entry.done = True
-        self.cached_messages -= message_count
+        self.cached_messages -= entry.count
         self.cached_bytes -= entry.size
         pending = self._pending
         while pending and pending[0].done:

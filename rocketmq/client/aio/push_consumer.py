@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import inspect
 import json
 import logging
@@ -146,7 +145,10 @@ class PushConsumer(ConsumerBase):
         self.listener: Listener | None = None
         self.orderly = False
         self.queues: dict[MessageQueue, ProcessQueue] = {}
-        self._semaphore = asyncio.Semaphore(consume_concurrency)
+        self.consume_concurrency = max(1, consume_concurrency)
+        self._semaphore = asyncio.Semaphore(self.consume_concurrency)  # orderly listener calls
+        # Concurrently: pulled batches for the consume workers (ConsumeMessageConcurrentlyService).
+        self._consume_requests: asyncio.Queue[tuple[ProcessQueue, PendingBatch]] = asyncio.Queue()
         self._dropping: set[asyncio.Task] = set()  # queues a rebalance is letting go
 
     # -- setup ---------------------------------------------------------------------------------
@@ -179,6 +181,9 @@ class PushConsumer(ConsumerBase):
         self._rebalance_now.set()  # the first rebalance runs at once, in the background
         self._spawn(self._rebalance_loop())
         self._spawn(self._persist_loop())
+        if not self.orderly:
+            for _ in range(self.consume_concurrency):
+                self._spawn(self._consume_worker())
         if self._locking:
             self._spawn(self._lock_loop())
 
@@ -243,11 +248,8 @@ class PushConsumer(ConsumerBase):
             if not (self.orderly and state.consuming):
                 state.task.cancel()
             await asyncio.gather(state.task, return_exceptions=True)
-        # Batches pulled ahead and not consumed stay uncommitted: the next owner gets them.
-        consuming = list(state.consume_tasks)
-        for task in consuming:
-            task.cancel()
-        await asyncio.gather(*consuming, return_exceptions=True)
+        # Batches pulled ahead and not consumed stay uncommitted: the next owner gets them
+        # (the workers skip them; a listener call under way ends but moves nothing).
         await self._commit(state)
         if unlock:
             await self._unlock([state.queue])
@@ -374,14 +376,8 @@ class PushConsumer(ConsumerBase):
                 await self._commit(state)
                 continue
             if result.messages and not self.orderly:
-                batches = self._batches(result.messages)
-                entries = state.pulled(batches, result.next_begin_offset)
-                for entry, batch in zip(entries, batches, strict=True):
-                    task = asyncio.get_running_loop().create_task(
-                        self._consume_batch(state, entry, batch)
-                    )
-                    state.consume_tasks.add(task)
-                    task.add_done_callback(functools.partial(self._consume_done, state))
+                for entry in state.pulled(self._batches(result.messages), result.next_begin_offset):
+                    self._consume_requests.put_nowait((state, entry))
                 continue
             if result.messages and not await self._consume_orderly(state, result.messages):
                 return  # dropped: the next owner starts from consumed_offset
@@ -404,32 +400,38 @@ class PushConsumer(ConsumerBase):
             return status
         return ConsumeStatus.RECONSUME_LATER
 
-    def _consume_done(self, state: ProcessQueue, task: asyncio.Task) -> None:
-        state.consume_tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            # Its batch stays pending: the queue's offset cannot pass it.
-            logger.error("consumer %s: consume task failed", self.group,
-                         exc_info=task.exception())  # fmt: skip
-
-    async def _consume_batch(
-        self, state: ProcessQueue, entry: PendingBatch, batch: list[MessageExt]
-    ) -> None:
-        """Concurrently: the listener, then a send-back of a failed batch; the batch is done."""
-        count = len(batch)
+    async def _consume_worker(self) -> None:
+        """One of ``consume_concurrency``: takes pulled batches in order and consumes them."""
         while True:
-            async with self._semaphore:
-                status = await self._call_listener(batch)
-            if status is not ConsumeStatus.RECONSUME_LATER:
-                break
+            state, entry = await self._consume_requests.get()
+            if state.dropped:
+                continue
+            try:
+                await self._consume_batch(state, entry)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # its batch stays pending: the queue's offset cannot pass it
+                logger.exception("consumer %s: consuming a batch failed", self.group)
+
+    async def _consume_batch(self, state: ProcessQueue, entry: PendingBatch) -> None:
+        """Concurrently: the listener, then a send-back of a failed batch; the batch is done.
+
+        Messages the broker does not take back are consumed here again after
+        LOCAL_RETRY_DELAY_S (submitConsumeRequestLater), without holding a worker.
+        """
+        status = await self._call_listener(entry.messages)
+        if status is ConsumeStatus.RECONSUME_LATER:
             if self.message_model == BROADCASTING:
                 logger.warning("consumer %s: broadcast message not retried", self.group)
-                break
-            failed = [m for m in batch if not await self._send_back(m)]
-            if not failed:
-                break
-            batch = failed  # the broker did not take them: consume them again here
-            await asyncio.sleep(LOCAL_RETRY_DELAY_S)
-        state.consumed(entry, count)
+            else:
+                failed = [m for m in entry.messages if not await self._send_back(m)]
+                if failed:
+                    entry.messages = failed
+                    asyncio.get_running_loop().call_later(
+                        LOCAL_RETRY_DELAY_S, self._consume_requests.put_nowait, (state, entry)
+                    )
+                    return
+        state.consumed(entry)
 
     async def _consume_orderly(self, state: ProcessQueue, messages: list[MessageExt]) -> bool:
         """Hand ``messages`` to the listener batch by batch, in order; False if dropped first.
