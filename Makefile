@@ -13,7 +13,7 @@ all: compile
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "setuptools>=68" "Cython>=3.0,<4" wheel
+	$(PY) -m pip install -q "setuptools>=77" "Cython>=3.0,<4" wheel
 	$(PY) -m pip install -q --no-build-isolation -e '.[test]'
 	touch $(STAMP)
 
