@@ -1,7 +1,9 @@
 """Master/slave failover with real processes and the official Java client (issue 8).
 
 Every server is its own process (``mqnamesrv`` / ``mqbroker`` with a
-broker.conf written here), on loopback ports; a master dies by SIGKILL.
+broker.conf written here); a master dies by SIGKILL. Each broker runs in a
+network namespace of its own, on its own address, where the machine allows
+(tests/interop/netns.py); elsewhere all run on loopback ports.
 
 * SYNC_MASTER: the Java producer's acked messages are all on the slave; with
   the master killed, the NameServer drops it when its channel closes, and the
@@ -28,11 +30,11 @@ from rocketmq.common import json_body
 from rocketmq.common.codes import RequestCode, ResponseCode
 from rocketmq.remoting import RemotingClient
 from tests.interop import harness, java_clients
+from tests.interop.netns import Network
 from tests.test_broker_base import RemotingCommand, send_request
 
 pytestmark = pytest.mark.interop
 
-LOOPBACK = "127.0.0.1"
 READY_TIMEOUT_S = 30.0
 SEGMENT_BYTES = 4 * 1024 * 1024
 TOPIC = "HaFailover"
@@ -84,8 +86,9 @@ class ProcessCluster:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.daemons: list[Daemon] = []
+        self.network = Network()
         port = harness.free_port()
-        self.namesrv_addr = f"{LOOPBACK}:{port}"
+        self.namesrv_addr = f"{self.network.host_ip}:{port}"
         conf = self._conf("namesrv", {"listenPort": port, "kvConfigPath": root / "kv.json"})
         self.namesrv = self._daemon("namesrv", "rocketmq.namesrv.startup", conf)
 
@@ -94,14 +97,17 @@ class ProcessCluster:
         path.write_text("".join(f"{key}={value}\n" for key, value in items.items()))
         return path
 
-    def _daemon(self, name: str, module: str, conf: Path, addr: str = "") -> Daemon:
-        argv = [sys.executable, "-m", module, "-c", str(conf)]
+    def _daemon(
+        self, name: str, module: str, conf: Path, addr: str = "", where: list[str] | None = None
+    ) -> Daemon:
+        argv = [*(where or []), sys.executable, "-m", module, "-c", str(conf)]
         daemon = Daemon(name, argv, self.root / f"{name}.log", addr)
         self.daemons.append(daemon)
         return daemon
 
     def broker(self, name: str, broker_name: str, broker_id: int, role: str) -> Daemon:
         _namesrv_port, port = harness.broker_ports()  # port - 2 and port + 1 are free too
+        where, address = self.network.host()
         conf = self._conf(
             name,
             {
@@ -110,22 +116,29 @@ class ProcessCluster:
                 "brokerId": broker_id,
                 "brokerRole": role,
                 "listenPort": port,
-                "brokerIP1": LOOPBACK,
+                "brokerIP1": address,
                 "namesrvAddr": self.namesrv_addr,
                 "storePathRootDir": self.root / name,
                 "mappedFileSizeCommitLog": SEGMENT_BYTES,
                 "flushDiskType": "ASYNC_FLUSH",
             },
         )
-        return self._daemon(name, "rocketmq.broker.startup", conf, f"{LOOPBACK}:{port}")
+        return self._daemon(name, "rocketmq.broker.startup", conf, f"{address}:{port}", where)
 
     async def __aenter__(self) -> ProcessCluster:
-        await self.namesrv.start()
+        try:
+            await self.namesrv.start()
+        except BaseException:
+            self.network.close()
+            raise
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        for daemon in reversed(self.daemons):
-            await daemon.stop()
+        try:
+            for daemon in reversed(self.daemons):
+                await daemon.stop()
+        finally:
+            self.network.close()
 
 
 async def _until(condition, what: str, timeout_s: float = 30.0) -> None:
@@ -174,6 +187,9 @@ async def test_sync_master_killed_consumer_reads_all_acked_from_slave(tmp_path: 
         slave = cluster.broker("a-slave", "broker-a", 1, "SLAVE")
         await master.start()
         await slave.start()
+        if cluster.network.isolated:  # three hosts: replication and clients cross real links
+            hosts = {addr.split(":")[0] for addr in (cluster.namesrv_addr, master.addr, slave.addr)}
+            assert len(hosts) == 3 and "127.0.0.1" not in hosts
         await _create_topic(client, master.addr)
 
         async def slave_in_sync() -> bool:  # a SYNC_MASTER put is acked once the slave has it
