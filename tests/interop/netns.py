@@ -13,7 +13,9 @@ import functools
 import ipaddress
 import os
 import shutil
+import socket
 import subprocess
+import sys
 import uuid
 
 LOOPBACK = "127.0.0.1"
@@ -25,21 +27,43 @@ def _ip(*args: str) -> None:
         raise RuntimeError(f"ip {' '.join(args)}: {proc.stderr.strip()}")
 
 
+_PROBE_SERVER = (
+    "import socket, sys\n"
+    "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+    "s.bind(('0.0.0.0', 0)); s.listen(1)\n"
+    "print(s.getsockname()[1], flush=True)\n"
+    "c, _ = s.accept(); c.sendall(b'ok'); c.close()\n"
+)
+
+
 @functools.cache
 def namespaces_available() -> bool:
-    """True when this process can make network namespaces and veth pairs."""
+    """True when this process can make namespaces joined by a bridge, and a TCP
+    connection from here reaches a server in one of them."""
     if os.geteuid() != 0 or shutil.which("ip") is None:
         return False
-    probe = f"cyprobe{uuid.uuid4().hex[:6]}"
     try:
-        _ip("netns", "add", probe)
-        _ip("-n", probe, "link", "add", "p0", "type", "veth", "peer", "name", "p1")
-        _ip("-n", probe, "link", "add", "b0", "type", "bridge")
+        network = Network(isolated=True)
     except RuntimeError:
         return False
+    server = None
+    try:
+        where, address = network.host()
+        server = subprocess.Popen(
+            [*where, sys.executable, "-c", _PROBE_SERVER], stdout=subprocess.PIPE, text=True
+        )
+        assert server.stdout is not None
+        port = int(server.stdout.readline())
+        with socket.create_connection((address, port), timeout=3) as connection:
+            connection.settimeout(3)
+            return connection.recv(2) == b"ok"
+    except (RuntimeError, OSError, ValueError):
+        return False
     finally:
-        subprocess.run(["ip", "netns", "del", probe], capture_output=True, check=False)
-    return True
+        if server is not None:
+            server.kill()
+            server.wait()
+        network.close()
 
 
 def _free_subnet() -> str:
@@ -58,8 +82,8 @@ def _free_subnet() -> str:
 
 
 class Network:
-    def __init__(self) -> None:
-        self.isolated = namespaces_available()
+    def __init__(self, *, isolated: bool | None = None) -> None:
+        self.isolated = namespaces_available() if isolated is None else isolated
         self._tag = uuid.uuid4().hex[:6]
         self._namespaces: list[str] = []
         self._bridge = f"cybr{self._tag}"
