@@ -10,7 +10,9 @@ for an unknown group once autoCreateSubscriptionGroup is turned off.
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -64,7 +66,12 @@ async def test_mqadmin_admin_scenario(kind: str, tmp_path: Path) -> None:
         # consumeMessage: every body, a count limit, one queue from an offset.
         await mqadmin(namesrv, "updateTopic", "-c", CLUSTER, "-t", topic, "-r", "2", "-w", "2")
         sent: dict[int, list[str]] = {0: [], 1: []}
+        middle = 0  # a time between the third send and the fourth
         for index in range(5):
+            if index == 3:
+                await asyncio.sleep(0.3)
+                middle = int(time.time() * 1000)
+                await asyncio.sleep(0.3)
             body, queue = f"{topic}-{index}", str(index % 2)
             out = await mqadmin(namesrv, "sendMessage", "-t", topic, "-p", body,
                                 "-b", broker_name, "-i", queue)  # fmt: skip
@@ -78,6 +85,11 @@ async def test_mqadmin_admin_scenario(kind: str, tmp_path: Path) -> None:
                             "-i", "1", "-o", "1")  # fmt: skip
         assert bodies(out) == sorted(sent[1][1:])
         await mqadmin(namesrv, "consumeMessage", "-t", topic, "-i", "1", expect=1)
+        first_three = sorted(f"{topic}-{index}" for index in range(3))
+        out = await mqadmin(namesrv, "consumeMessage", "-t", topic, "-e", str(middle))
+        assert bodies(out) == first_three
+        out = await mqadmin(namesrv, "consumeMessage", "-t", topic, "-s", str(middle))
+        assert bodies(out) == sorted(set(everything) - set(first_three))
 
         # updateSubGroup on the cluster, then on the broker; both read back.
         out = await mqadmin(namesrv, "updateSubGroup", "-c", CLUSTER, "-g", group,

@@ -281,11 +281,7 @@ async def _reset_offline(
         if timestamp < 0:
             target = int(topic_offset.get("maxOffset") or 0)  # type: ignore[union-attr]
         else:
-            fields = {"topic": topic, "queueId": queue_id, "timestamp": timestamp}
-            response = await admin.call(
-                addr, request(RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, fields)
-            )
-            target = int((response.ext_fields or {}).get("offset", "0"))
+            target = await admin.search_offset(addr, topic, queue_id, timestamp)
         fields = {"consumerGroup": group, "topic": topic, "queueId": queue_id}
         response = await admin.call(
             addr,

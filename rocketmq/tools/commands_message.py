@@ -8,6 +8,7 @@ import os
 import socket
 import struct
 import tempfile
+import time
 
 from rocketmq.client.aio import Message, Producer
 from rocketmq.client.decode import decode_messages
@@ -236,12 +237,18 @@ def _body_text(message: MessageExt, charset: str, print_body: bool) -> str:
         raise CommandError(f"unknown charset {charset}") from None
 
 
-async def print_msg(admin: AdminClient, args: argparse.Namespace, out: Output) -> None:
+def _time_range(args: argparse.Namespace) -> tuple[int | None, int | None]:
+    """``--beginTimestamp`` / ``--endTimestamp`` in ms (None when not given)."""
     try:
         begin = parse_timestamp(args.beginTimestamp) if args.beginTimestamp else None
         end = parse_timestamp(args.endTimestamp) if args.endTimestamp else None
     except ValueError as exc:
         raise CommandError(str(exc)) from None
+    return begin, end
+
+
+async def print_msg(admin: AdminClient, args: argparse.Namespace, out: Output) -> None:
+    begin, end = _time_range(args)
     print_body = args.printBody.strip().lower() != "false"
     for broker_name, addr, queue_id, min_offset, max_offset in await _queue_ranges(
         admin, args.topic
@@ -293,6 +300,12 @@ def _consume_message_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-i", "--queueId", type=int, help="Queue Id")
     parser.add_argument("-o", "--offset", type=int, help="Queue offset")
     parser.add_argument("-g", "--consumerGroup", default=TOOLS_CONSUMER, help="Consumer group")
+    parser.add_argument(
+        "-s", "--beginTimestamp", help="Begin timestamp [currentTimeMillis|yyyy-MM-dd#HH:mm:ss:SSS]"
+    )
+    parser.add_argument(
+        "-e", "--endTimestamp", help="End timestamp [currentTimeMillis|yyyy-MM-dd#HH:mm:ss:SSS]"
+    )
     parser.add_argument("-c", "--MessageNumber", type=int, default=128, help="Number of messages")
 
 
@@ -303,6 +316,14 @@ async def consume_message(admin: AdminClient, args: argparse.Namespace, out: Out
         raise CommandError("Please set the brokerName before queueId!")
     if args.offset is not None and args.queueId is None:
         raise CommandError("Please set queueId before offset!")
+    begin, end = _time_range(args)
+    now = int(time.time() * 1000)
+    if (begin is not None and begin > now) or (end is not None and end > now):
+        raise CommandError("Please set the beginTimestamp and endTimestamp before now!")
+    if begin is not None and end is not None and begin > end:
+        raise CommandError(
+            "Please make sure that the beginTimestamp is less than or equal to the endTimestamp"
+        )
     left = args.MessageNumber
     for broker_name, addr, queue_id, min_offset, max_offset in await _queue_ranges(
         admin, args.topic
@@ -311,13 +332,28 @@ async def consume_message(admin: AdminClient, args: argparse.Namespace, out: Out
             continue
         if args.queueId is not None and queue_id != args.queueId:
             continue
-        offset = args.offset if args.offset is not None else min_offset
+        # searchOffset narrows the queue (4.x brokers answer the nearest message, 5.x and
+        # ours the first at or after the time: both bounds are kept inclusive), then the
+        # store times decide.
+        if begin is not None:
+            min_offset = await admin.search_offset(addr, args.topic, queue_id, begin)
+        if end is not None:
+            found = await admin.search_offset(addr, args.topic, queue_id, end)
+            max_offset = min(max_offset, found + 1)
+        offset = max(min_offset, args.offset) if args.offset is not None else min_offset
         while left > 0 and offset < max_offset:
+            count = min(left, PULL_BATCH, max_offset - offset)
             messages, _code, next_offset = await pull(
-                admin, addr, broker_name, args.topic, queue_id, offset, min(left, PULL_BATCH),
+                admin, addr, broker_name, args.topic, queue_id, offset, count,
                 group=args.consumerGroup,
             )  # fmt: skip
-            for message in messages[:left]:
+            for message in messages[:count]:  # a broker may return more than asked
+                if message.queue_offset >= max_offset:
+                    break
+                if (begin is not None and message.store_timestamp < begin) or (
+                    end is not None and message.store_timestamp > end
+                ):
+                    continue
                 _print_line(out, message, _body_text(message, "UTF-8", True))
                 left -= 1
             if next_offset <= offset:

@@ -155,6 +155,13 @@ class AdminClient:
 
     # -- NameServer ---------------------------------------------------------------------------
 
+    async def search_offset(self, addr: str, topic: str, queue_id: int, timestamp: int) -> int:
+        """SEARCH_OFFSET_BY_TIMESTAMP: the queue offset of the first message stored at or
+        after ``timestamp`` (ms)."""
+        fields = {"topic": topic, "queueId": queue_id, "timestamp": timestamp}
+        response = await self.call(addr, request(RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, fields))
+        return int((response.ext_fields or {}).get("offset", "0"))
+
     async def cluster_info(self) -> ClusterInfo:
         response = await self.call_namesrv(lambda: request(RequestCode.GET_BROKER_CLUSTER_INFO))
         document = json_body.loads(response.body or b"{}")
