@@ -82,16 +82,8 @@ def message_time_up(
         properties.pop(name, None)
     # A re-put is not waited on by any producer.
     properties[PROPERTY_WAIT_STORE_MSG_OK] = "false"
-    return MessageToStore(
-        topic=properties[PROPERTY_REAL_TOPIC],
-        queue_id=int(properties[PROPERTY_REAL_QUEUE_ID]),
-        body=bytes(record.body),
-        properties=msgfmt.properties_to_string(properties),
-        flag=record.flag,
-        sys_flag=record.sys_flag,
-        born_timestamp=record.born_timestamp,
-        born_host=record.born_host,
-        reconsume_times=record.reconsume_times,
+    return MessageToStore.from_record(
+        record, properties[PROPERTY_REAL_TOPIC], int(properties[PROPERTY_REAL_QUEUE_ID]), properties
     )
 
 

@@ -40,6 +40,28 @@ class MessageToStore:
     reconsume_times: int = 0
     prepared_transaction_offset: int = 0
 
+    @classmethod
+    def from_record(
+        cls,
+        record: msgfmt.MessageRecord,
+        topic: str,
+        queue_id: int,
+        properties: dict[str, str],
+        **changes,
+    ) -> MessageToStore:
+        """A stored message put again elsewhere (delivery, retry, transaction): its body,
+        flags, birth and reconsume count, new properties, and ``changes`` on top."""
+        fields = {
+            "body": bytes(record.body or b""),
+            "flag": record.flag,
+            "sys_flag": record.sys_flag,
+            "born_timestamp": record.born_timestamp,
+            "born_host": record.born_host,
+            "reconsume_times": record.reconsume_times,
+            **changes,
+        }
+        return cls(topic, queue_id, properties=msgfmt.properties_to_string(properties), **fields)
+
 
 class CommitLog:
     def __init__(

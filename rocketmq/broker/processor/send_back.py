@@ -122,15 +122,11 @@ class ConsumerSendMsgBackProcessor:
         stored_topic, stored_queue_id = park_if_delayed(
             topic, queue_id, properties, record.sys_flag, broker.schedule.level_count
         )
-        message = MessageToStore(
-            topic=stored_topic,
-            queue_id=stored_queue_id,
-            body=bytes(record.body),
-            properties=msgfmt.properties_to_string(properties),
-            flag=record.flag,
-            sys_flag=record.sys_flag,
-            born_timestamp=record.born_timestamp,
-            born_host=record.born_host,
+        message = MessageToStore.from_record(
+            record,
+            stored_topic,
+            stored_queue_id,
+            properties,
             reconsume_times=record.reconsume_times + 1,
         )
         result = await broker.store.put_messages([message])

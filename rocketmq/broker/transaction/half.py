@@ -167,31 +167,11 @@ def renew_half_message(
     """
     if immunity:
         properties.setdefault(PROPERTY_TRANSACTION_PREPARED_QUEUE_OFFSET, str(half.queue_offset))
-    return MessageToStore(
-        topic=half.topic,
-        queue_id=half.queue_id,
-        body=bytes(half.body or b""),
-        properties=msgfmt.properties_to_string(properties),
-        flag=half.flag,
-        sys_flag=half.sys_flag,
-        born_timestamp=half.born_timestamp,
-        born_host=half.born_host,
-        reconsume_times=half.reconsume_times,
-    )
+    return MessageToStore.from_record(half, half.topic, half.queue_id, properties)
 
 
 def check_max_time_message(
     half: msgfmt.MessageRecord, properties: dict[str, str]
 ) -> MessageToStore:
     """Where a half checked too often ends (DefaultTransactionalMessageCheckListener, 4.9.7)."""
-    return MessageToStore(
-        topic=TRANS_CHECK_MAX_TIME_TOPIC,
-        queue_id=0,
-        body=bytes(half.body or b""),
-        properties=msgfmt.properties_to_string(properties),
-        flag=half.flag,
-        sys_flag=half.sys_flag,
-        born_timestamp=half.born_timestamp,
-        born_host=half.born_host,
-        reconsume_times=half.reconsume_times,
-    )
+    return MessageToStore.from_record(half, TRANS_CHECK_MAX_TIME_TOPIC, 0, properties)
