@@ -174,7 +174,7 @@ async def test_master_restart_slave_resumes(tmp_path: Path) -> None:
 
 
 async def test_heartbeats_keep_an_idle_link(tmp_path: Path) -> None:
-    beats = {"ha_send_heartbeat_interval_ms": 50, "ha_housekeeping_interval_ms": 300}
+    beats = {"ha_send_heartbeat_interval_ms": 100, "ha_housekeeping_interval_ms": 1500}
     cluster = LocalCluster(
         tmp_path,
         slave=True,
@@ -185,7 +185,7 @@ async def test_heartbeats_keep_an_idle_link(tmp_path: Path) -> None:
         ha_service = cluster.broker.store.ha_service
         await _until(lambda: ha_service.connections)
         (link,) = ha_service.connections
-        await asyncio.sleep(1.0)  # idle: only heartbeats cross, both ways
+        await asyncio.sleep(2.5)  # idle past housekeeping: only heartbeats cross, both ways
         assert ha_service.connections == {link}
         assert cluster.slave.store.ha_client.connected
         await _send(client, cluster.broker_addr, 3)

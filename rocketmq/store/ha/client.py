@@ -103,8 +103,6 @@ class HAClient:
             last_report = last_read = time.monotonic()
             while True:
                 now = time.monotonic()
-                if now - last_read > housekeeping_s:
-                    raise TimeoutError(f"master silent for {housekeeping_s}s (housekeeping)")
                 if now - last_report >= heartbeat_s:
                     reported = commit_log.max_offset
                     writer.write(codec.pack_report(reported))
@@ -115,6 +113,12 @@ class HAClient:
                     async with asyncio.timeout(max(0.0, heartbeat_s - (now - last_report))):
                         header = await reader.readexactly(codec.HEADER_SIZE)
                 except TimeoutError:
+                    # Judged after a read found nothing, so a stall of this process
+                    # does not drop a link whose frames wait in the socket.
+                    if time.monotonic() - last_read > housekeeping_s:
+                        raise TimeoutError(
+                            f"master silent for {housekeeping_s}s (housekeeping)"
+                        ) from None
                     continue
                 offset, size = codec.unpack_header(header)
                 if not 0 <= size <= FRAME_BODY_SIZE_MAX:
