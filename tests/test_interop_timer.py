@@ -20,6 +20,10 @@ pytestmark = pytest.mark.interop
 CLIENTS = ["client4", "client5"]
 PRECISION_MS = 1000  # timerPrecisionMs: delivery times are rounded down to it
 CLOCK_SLACK_MS = 200
+# The driver stamps TIMER_DELIVER_MS = now + this just before each send; rounded down
+# to the second it leaves >= 3 s for the send to arrive before it is due (else the
+# broker stores it at once, unparked), even for a cold JVM's first send.
+DELAY_MS = 4000
 
 
 @pytest.fixture(scope="module", params=CLIENTS)
@@ -38,18 +42,16 @@ async def test_timer_messages_arrive_at_their_time(client: str, tmp_path: Path) 
     async with LocalCluster(tmp_path) as cluster:
         namesrv = cluster.namesrv_addr
         topic = unique("cy_timer")
-        # The driver writes TIMER_DELIVER_MS = its clock + 2500 when it builds a message,
-        # which may be well before it stamps bornTimestamp (the first send waits for a route).
         started_ms = time.time() * 1000
         sent = await produce(client, namesrv, topic, "--count", "5", "--modes", "sync",
-                             "--deliver-after-ms", "2500")  # fmt: skip
+                             "--deliver-after-ms", str(DELAY_MS))  # fmt: skip
         assert cluster.broker.store.get_max_offset_in_queue(TIMER_TOPIC, 0) == 5
         received = await consume_push(client, namesrv, topic, 5, "--group", unique("cy_tg"))
         assert_same_messages(without_queue_position(sent), received)
         for got in received:
             due = int(got["props"]["TIMER_OUT_MS"])
-            assert due >= started_ms + 2500 - PRECISION_MS - CLOCK_SLACK_MS
-            assert due <= got["bornTimestamp"] + 2500 + CLOCK_SLACK_MS
+            assert due >= started_ms + DELAY_MS - PRECISION_MS - CLOCK_SLACK_MS
+            assert due <= got["bornTimestamp"] + DELAY_MS + CLOCK_SLACK_MS
             assert got["storeTimestamp"] >= due
             assert got["props"]["REAL_TOPIC"] == topic
             assert "TIMER_DELIVER_MS" not in got["props"]
@@ -88,7 +90,8 @@ async def test_pending_timers_survive_a_restart(tmp_path: Path) -> None:
         namesrv = cluster.namesrv_addr
         topic = unique("cy_timer_restart")
         early = await produce(client, namesrv, topic, "--count", "4", "--modes", "sync",
-                              "--deliver-after-ms", "1500", "--run", "early")  # fmt: skip
+                              "--deliver-after-ms", str(DELAY_MS), "--run", "early")  # fmt: skip
+        assert cluster.broker.store.get_max_offset_in_queue(TIMER_TOPIC, 0) == 4
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 30
         while cluster.broker.timer.delivered < 4:
@@ -96,7 +99,7 @@ async def test_pending_timers_survive_a_restart(tmp_path: Path) -> None:
             await asyncio.sleep(0.05)
         # Due well after the restart even on a loaded machine (a JVM start, a broker restart).
         late = await produce(client, namesrv, topic, "--count", "4", "--modes", "sync",
-                             "--deliver-after-ms", "10000", "--run", "late")  # fmt: skip
+                             "--deliver-after-ms", "12000", "--run", "late")  # fmt: skip
         await cluster.restart_broker()
         timer = cluster.broker.timer
         assert len(timer.heap) == 4  # the late ones, reloaded from the checkpoint

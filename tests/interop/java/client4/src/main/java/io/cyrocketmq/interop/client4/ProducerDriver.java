@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -30,7 +31,7 @@ import org.apache.rocketmq.common.message.MessageQueue;
  * ProducerDriver --namesrv ADDR --topic T [--group G] [--count N] [--modes sync,async,oneway]
  *                [--tags TagA,TagB] [--run ID] [--prop k=v ...] [--serialize JSON|ROCKETMQ]
  *                [--create-topic QUEUES] [--delay-level L] [--order-keys K] [--body-size B]
- *                [--deliver-after-ms MS]
+ *                [--deliver-after-ms MS] [--keep-going true]
  * </pre>
  *
  * Sends N messages per mode ("batch": all N in one send). Bodies are padded to
@@ -43,6 +44,12 @@ import org.apache.rocketmq.common.message.MessageQueue;
  * {@code "key-" + (i mod K)}, kept as user property u_shard, and goes through a
  * MessageQueueSelector to queue {@code floorMod(shardingKey.hashCode(), queues)}: the
  * messages of one key land on one queue in send order.
+ *
+ * <p>--keep-going true (sync sends): a send that throws prints
+ * {@code {"event":"send_failed","index":I,"error":...}} and the driver goes on with
+ * the next message; such sends are not FAIL lines. For brokers dying mid-run: the
+ * 4.x client fails a request in flight on a connection the peer closed only at its
+ * timeout, and then has no time left to retry it.
  */
 public final class ProducerDriver {
     private static final String NAME = "producer";
@@ -53,6 +60,7 @@ public final class ProducerDriver {
     private static int bodySize;
     private static long deliverAfterMillis;
     private static int orderKeys;
+    private static boolean keepGoing;
 
     /** The queue of a sharding key (the select argument): hash modulo the queue count. */
     private static final MessageQueueSelector SHARD_SELECTOR =
@@ -72,6 +80,7 @@ public final class ProducerDriver {
         deliverAfterMillis = Long.parseLong(driver.get("deliver-after-ms", "0"));
         List<String> modes = Arrays.asList(driver.get("modes", "sync,async,oneway").split(","));
         orderKeys = driver.getInt("order-keys", 0);
+        keepGoing = Boolean.parseBoolean(driver.get("keep-going", "false"));
         if (orderKeys > 0 && !modes.equals(List.of("sync"))) {
             driver.fail(NAME, "--order-keys keeps the order of sync sends only: use --modes sync");
             driver.exit();
@@ -129,11 +138,6 @@ public final class ProducerDriver {
         if (delayLevel > 0) {
             msg.setDelayTimeLevel(delayLevel);
         }
-        if (deliverAfterMillis > 0) {
-            // 5.x timer message; Message#setDeliverTimeMs exists in 5.x only.
-            MessageAccessor.putProperty(msg, "TIMER_DELIVER_MS",
-                Long.toString(System.currentTimeMillis() + deliverAfterMillis));
-        }
         msg.setKeys(Arrays.asList("key-" + run + "-" + mode + "-" + index, "alt-" + index));
         msg.putUserProperty("u_run", run);
         msg.putUserProperty("u_mode", mode);
@@ -189,12 +193,38 @@ public final class ProducerDriver {
         throw new IllegalStateException("no createTopic(key, topic, queueNum[, attributes]) in this client");
     }
 
+    /**
+     * A 5.x timer message (Message#setDeliverTimeMs exists in 5.x only), due
+     * --deliver-after-ms from now: stamped just before its send, not when built,
+     * so a slow first send (route lookup, connect) does not eat into the delay.
+     */
+    private static void stampDeliverTime(Message msg) {
+        if (deliverAfterMillis > 0) {
+            MessageAccessor.putProperty(msg, "TIMER_DELIVER_MS",
+                Long.toString(System.currentTimeMillis() + deliverAfterMillis));
+        }
+    }
+
     private static void sendSync(Driver driver, DefaultMQProducer producer, List<Message> messages)
         throws Exception {
         for (Message msg : messages) {
-            SendResult result = orderKeys > 0
-                ? producer.send(msg, SHARD_SELECTOR, msg.getUserProperty("u_shard"))
-                : producer.send(msg);
+            stampDeliverTime(msg);
+            SendResult result;
+            try {
+                result = orderKeys > 0
+                    ? producer.send(msg, SHARD_SELECTOR, msg.getUserProperty("u_shard"))
+                    : producer.send(msg);
+            } catch (Exception e) {
+                if (!keepGoing) {
+                    throw e;
+                }
+                Map<String, Object> line = new TreeMap<>();
+                line.put("event", "send_failed");
+                line.put("index", Integer.parseInt(msg.getUserProperty("u_index")));
+                line.put("error", e.toString());
+                Driver.emitJson(line);
+                continue;
+            }
             report(driver, producer, "sync", msg, result);
         }
     }
@@ -202,6 +232,7 @@ public final class ProducerDriver {
     /** One send of every message; the result names each message's id, comma-separated. */
     private static void sendBatch(Driver driver, DefaultMQProducer producer, List<Message> messages)
         throws Exception {
+        messages.forEach(ProducerDriver::stampDeliverTime);
         SendResult result = producer.send(messages);
         String what = NAME + " batch";
         driver.check(result.getSendStatus() == SendStatus.SEND_OK, what, "status " + result.getSendStatus());
@@ -224,6 +255,7 @@ public final class ProducerDriver {
         throws Exception {
         CountDownLatch done = new CountDownLatch(messages.size());
         for (Message msg : messages) {
+            stampDeliverTime(msg);
             producer.send(msg, new SendCallback() {
                 @Override
                 public void onSuccess(SendResult result) {
@@ -251,6 +283,7 @@ public final class ProducerDriver {
     private static void sendOneway(Driver driver, DefaultMQProducer producer, List<Message> messages)
         throws Exception {
         for (Message msg : messages) {
+            stampDeliverTime(msg);
             producer.sendOneway(msg);
             Driver.emitJson(sent("oneway", msg, MessageClientIDSetter.getUniqID(msg)));
         }
