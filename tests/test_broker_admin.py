@@ -204,7 +204,7 @@ async def test_heartbeat_consumer_list_and_notify(tmp_path: Path) -> None:
             arrived.clear()
             notified.clear()
             await second.invoke(addr, heartbeat("10.0.0.2@two", "CG"))
-            await asyncio.wait_for(arrived.wait(), 3)
+            await asyncio.wait_for(arrived.wait(), 10)
             assert notified == ["CG"]
             listing = await first.invoke(
                 addr, offset_request(RequestCode.GET_CONSUMER_LIST_BY_GROUP, consumerGroup="CG")
@@ -224,7 +224,7 @@ async def test_heartbeat_consumer_list_and_notify(tmp_path: Path) -> None:
             # The second member leaves by closing its connection: the first hears of it.
             arrived.clear()
             await second.close()
-            await asyncio.wait_for(arrived.wait(), 3)
+            await asyncio.wait_for(arrived.wait(), 10)
             listing = await first.invoke(
                 addr, offset_request(RequestCode.GET_CONSUMER_LIST_BY_GROUP, consumerGroup="CG")
             )

@@ -70,7 +70,7 @@ async def test_register_and_unregister_broker(tmp_path: Path) -> None:
             namesrv.arrived.clear()
             async with RemotingClient() as client:
                 await client.invoke(addr_of(broker), send_request("NewTopic", b"x"))
-            await asyncio.wait_for(namesrv.arrived.wait(), 3)
+            await asyncio.wait_for(namesrv.arrived.wait(), 10)
             latest = json_body.loads(namesrv.requests[-1].body)["topicConfigSerializeWrapper"]
             assert "NewTopic" in latest["topicConfigTable"]
             assert latest["dataVersion"]["counter"] > counter

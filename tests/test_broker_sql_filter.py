@@ -17,6 +17,7 @@ from rocketmq.common.codes import RequestCode, ResponseCode
 from rocketmq.filter import compile_selector
 from rocketmq.remoting import RemotingClient
 from rocketmq.store.status import GetMessageStatus
+from tests.interop.harness import poll_until
 from tests.test_broker_base import (
     FLAG_SUBSCRIPTION,
     FLAG_SUSPEND,
@@ -282,13 +283,13 @@ async def test_long_polling_wakes_only_for_matching_messages(tmp_path: Path) -> 
         held = asyncio.ensure_future(
             client.invoke(addr, sql_pull(2, "u_index = 7", sys_flag=flags, suspend_ms=8000), 15000)
         )
-        await asyncio.sleep(0.2)
+        await poll_until(lambda: broker.hold_service.held_count == 1, "held pull")
         await send_indexed(client, addr, 1, first=5)  # does not match: keeps waiting
         await asyncio.sleep(0.3)
         assert not held.done() and broker.hold_service.held_count == 1
         await send_indexed(client, addr, 2, first=6)  # 7 matches
         response = await held
-        assert loop.time() - begin < 3
+        assert loop.time() - begin < 6  # woken by the arrival, not the 8 s deadline
         assert response.code == ResponseCode.SUCCESS
         assert indexes(response) == [7]
         assert response.ext_fields["nextBeginOffset"] == "5"  # units 2..4 scanned
@@ -297,12 +298,12 @@ async def test_long_polling_wakes_only_for_matching_messages(tmp_path: Path) -> 
         # skipped units consumed, so the consumer moves on.
         begin = time.monotonic()
         held = asyncio.ensure_future(
-            client.invoke(addr, sql_pull(5, "u_index = 100", sys_flag=flags, suspend_ms=400))
+            client.invoke(addr, sql_pull(5, "u_index = 100", sys_flag=flags, suspend_ms=2000))
         )
-        await asyncio.sleep(0.1)
+        await poll_until(lambda: broker.hold_service.held_count == 1, "held pull")
         await send_indexed(client, addr, 1, first=50)
         response = await held
-        assert time.monotonic() - begin >= 0.35
+        assert time.monotonic() - begin >= 1.9
         assert response.code == ResponseCode.PULL_RETRY_IMMEDIATELY
         assert response.ext_fields["nextBeginOffset"] == "6"
         assert broker.hold_service.held_count == 0

@@ -159,17 +159,22 @@ def transactions_then_pull(namesrv: str, topic: str) -> dict:
         deadline = time.monotonic() + WAIT_S
         while not checked and time.monotonic() < deadline:
             time.sleep(0.2)
-        time.sleep(1.0)  # let the commit the check answered reach the topic
     finally:
         producer.shutdown()
 
-    consumer = PullConsumer(unique("CID_PULL"))
-    consumer.set_name_server_address(namesrv)
-    consumer.start()
-    try:
-        pulled = [msg.get_property("u_index") for msg in consumer.pull(topic)]
-    finally:
-        consumer.shutdown()
+    # The commit the check answered reaches the topic a moment later: read the topic
+    # from its start until both committed messages are there (or the time is up).
+    pulled: list[bytes] = []
+    deadline = time.monotonic() + WAIT_S
+    while len(pulled) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        consumer = PullConsumer(unique("CID_PULL"))
+        consumer.set_name_server_address(namesrv)
+        consumer.start()
+        try:
+            pulled = [msg.get_property("u_index") for msg in consumer.pull(topic)]
+        finally:
+            consumer.shutdown()
     return {"checked": checked, "pulled": pulled}
 
 

@@ -108,7 +108,7 @@ async def test_subscribe_assign_seek_and_commit(
                 got = await poll_all(assigned, sent_to.count(first))
                 assert {m.queue_id for m in got} == {first.queue_id}
                 await assigned.seek(first, 2)
-                again_got = await assigned.poll(5000)
+                again_got = await assigned.poll(20000)  # a failed pull backs off 3 s
                 assert again_got and again_got[0].queue_offset == 2
                 with pytest.raises(ClientError, match="illegal"):
                     await assigned.seek(first, 1000)

@@ -242,10 +242,11 @@ async def test_two_orderly_consumers_hand_queues_over_in_order(client: str, tmp_
     async with LocalCluster(tmp_path) as cluster:
         namesrv = cluster.namesrv_addr
         await produce(client, namesrv, topic, "--count", "0", "--create-topic", str(QUEUES))
-        # Each delivery takes 200 ms, so the second member is stopped mid-way.
+        # Each delivery takes 500 ms, so the second member is stopped mid-way even when
+        # its JVM is slow to see the stop (its share is ~48: seconds of work).
         members = [
             await start_orderly(
-                client, namesrv, topic, group, f"member-{index}", "--consume-delay-ms", "200"
+                client, namesrv, topic, group, f"member-{index}", "--consume-delay-ms", "500"
             )
             for index in range(2)
         ]
@@ -375,14 +376,17 @@ async def test_lock_batch_mq_over_the_socket(tmp_path: Path) -> None:
         assert await lock(two, "c2", [0]) == [0]
 
         # A lock outlives its connection; refreshing keeps it past the max live time.
+        # The lock table's clock is stepped by hand: sleeps would race a loaded machine.
+        now_ms = [manager._clock()]
+        manager._clock = lambda: now_ms[0]
         await one.close()
         async with RemotingClient() as again:
             assert await lock(again, "c1", [1]) == [1]
-            await asyncio.sleep(live_ms * 0.55 / 1000)
+            now_ms[0] += live_ms * 55 // 100
             assert await lock(again, "c1", [1]) == [1]  # refreshed
-            await asyncio.sleep(live_ms * 0.55 / 1000)
+            now_ms[0] += live_ms * 55 // 100
             assert await lock(two, "c2", [1]) == []  # held longer than live_ms, not stale
-            await asyncio.sleep(live_ms * 1.2 / 1000)
+            now_ms[0] += live_ms * 12 // 10
             assert await lock(two, "c2", [1]) == [1]  # stale: taken over
             assert await lock(again, "c1", [1]) == []
 

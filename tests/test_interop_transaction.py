@@ -80,7 +80,7 @@ def stored_count(cluster: LocalCluster, topic: str) -> int:
 @pytest.mark.timeout_s(180)
 async def test_commit_rollback_and_check_back(client: str, tmp_path: Path) -> None:
     """Committed messages arrive intact, rolled-back never; unknown ones follow the check."""
-    overrides = {"transaction_check_interval_ms": 1000, "transaction_timeout_ms": 2000}
+    overrides = {"transaction_check_interval_ms": 1000, "transaction_timeout_ms": 5000}
     async with LocalCluster(tmp_path, broker_overrides=overrides) as cluster:
         topic = unique("cy_tx")
         group = unique("cy_tx_pg")

@@ -74,8 +74,8 @@ async def test_java_mqadmin_reads_our_broker(tmp_path: Path) -> None:
         assert brokers["brokerVersionDesc"] == "V4_9_7" and int(brokers["commitLogMaxOffset"]) > 0
         assert brokers["msgPutTotalTodayNow"] == "6"
         assert int(brokers["putMessageTimesTotal"]) >= 6
-        # Three rates (10 s, 60 s, 600 s): the sends are inside the last minute.
-        assert float(brokers["putTps"].split()[1]) > 0, brokers["putTps"]
+        # Three rates (10 s, 60 s, 600 s); the widest holds the sends however slow the run.
+        assert float(brokers["putTps"].split()[2]) > 0, brokers["putTps"]
 
         config = await java_mqadmin(namesrv, "getBrokerConfig", "-b", broker)
         assert f"============{broker}============" in config
@@ -101,7 +101,7 @@ async def test_java_mqadmin_reads_our_broker(tmp_path: Path) -> None:
             assert "Diff Total: 0" in progress
             pulled = await broker_status(namesrv, broker)
             assert int(pulled["msgGetTotalTodayNow"]) >= 6, pulled
-            assert float(pulled["getTransferedTps"].split()[1]) > 0, pulled
+            assert float(pulled["getTransferedTps"].split()[2]) > 0, pulled
             mine = [r for r in rows(progress) if r and r[0] == topic]
             assert sum(int(r[3]) for r in mine) == 6 and sum(int(r[4]) for r in mine) == 6
         finally:

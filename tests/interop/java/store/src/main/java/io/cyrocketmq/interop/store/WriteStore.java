@@ -24,6 +24,7 @@ import org.apache.rocketmq.common.sysflag.MessageSysFlag;
 import org.apache.rocketmq.store.AppendMessageResult;
 import org.apache.rocketmq.store.DefaultMessageStore;
 import org.apache.rocketmq.store.PutMessageResult;
+import org.apache.rocketmq.store.StoreCheckpoint;
 
 /**
  * Writes messages with the official DefaultMessageStore and records what was
@@ -68,7 +69,7 @@ public final class WriteStore {
     static final int BATCH_SIZE = 5;
     /** Messages put last, right before the expectation file (and the halt). */
     static final int TAIL = 3;
-    static final long CHECKPOINT_SETTLE_MS = 400;
+    static final long CHECKPOINT_WAIT_MS = 10_000;
     static final long DISPATCH_WAIT_MS = 10_000;
 
     private final List<JSONObject> stored = new ArrayList<>();
@@ -117,13 +118,13 @@ public final class WriteStore {
             Thread.sleep(pauseMs);
         }
         int tail = count - TAIL;
+        int secondHalf = stored.size();
         for (int n = half; n < tail; n++) {
             put(store, message(n));
         }
         if (pauseMs > 0) {
-            // Let the flush services record the second half in the checkpoint
-            // before the last few puts.
-            Thread.sleep(CHECKPOINT_SETTLE_MS);
+            // The checkpoint records the second half before the last few puts.
+            awaitCheckpoint(store, stored.get(secondHalf).getLongValue("storeTimestamp"));
         }
         if (options.flag("--no-shutdown")) {
             holdDispatch(store);
@@ -257,6 +258,25 @@ public final class WriteStore {
             topic.append((char) ('a' + i % 26));
         }
         return topic.toString();
+    }
+
+    /**
+     * Wait until the flush services put store times of at least {@code storeTimestamp}
+     * in the checkpoint (CommitLog and ConsumeQueue alike), then write it to its file.
+     * A loaded machine may take a while; a fixed sleep was not always enough.
+     */
+    private static void awaitCheckpoint(DefaultMessageStore store, long storeTimestamp) throws Exception {
+        StoreCheckpoint checkpoint = store.getStoreCheckpoint();
+        long deadline = System.currentTimeMillis() + CHECKPOINT_WAIT_MS;
+        while (checkpoint.getPhysicMsgTimestamp() < storeTimestamp
+            || checkpoint.getLogicsMsgTimestamp() < storeTimestamp) {
+            if (System.currentTimeMillis() > deadline) {
+                throw new IllegalStateException("checkpoint did not reach store time " + storeTimestamp
+                    + " within " + CHECKPOINT_WAIT_MS + " ms");
+            }
+            Thread.sleep(20);
+        }
+        checkpoint.flush();
     }
 
     private static void check(PutMessageResult put, String what) {
