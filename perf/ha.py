@@ -1,17 +1,20 @@
 """Replication cost: produce against a lone master, ASYNC_MASTER + slave, SYNC_MASTER + slave.
 
     .venv/bin/python perf/ha.py [--seconds 20] [--warmup 3] [--threads 64] [--size 1024]
-                                [--setups standalone,async,sync]
+                                [--setups standalone,async,sync] [--brokers ours,apache]
 
-Every server is its own process on loopback (``mqnamesrv``, then ``mqbroker``
-for the master and, in the replicated setups, its slave), over a fresh store
-(1 GiB CommitLog segments, ASYNC_FLUSH). The official Java BenchProducer
-(tests/interop/java/client4, rocketmq-client 4.9.8) sends ``--threads``
-synchronous streams of ``--size``-byte messages for ``--seconds`` after a
-warm-up; the table gives TPS and latency per setup and the ratios to the lone
-master. While it runs, the replication lag (master max offset - slave max
-offset of the bench topic's queues, in messages) is sampled every 100 ms.
-The figures go to perf/results/ as JSON.
+For each broker kind and setup, over fresh stores on loopback (1 GiB CommitLog
+segments, ASYNC_FLUSH): ours runs ``mqnamesrv``, then ``mqbroker`` for the
+master and, in the replicated setups, its slave, each its own process; Apache
+RocketMQ 4.9.7 (Maven Central jars, tests/interop/java/apache) runs the
+NameServer and master in one JVM and the slave in another. The official Java
+BenchProducer (tests/interop/java/client4, rocketmq-client 4.9.8) sends
+``--threads`` synchronous streams of ``--size``-byte messages for
+``--seconds`` after a warm-up; the table gives TPS and latency per setup, the
+ratios to the lone master, and ours/Apache per setup when both ran. While it
+runs, the replication lag (master max offset - slave max offset of the bench
+topic's queues, in messages) is sampled every 100 ms. The figures go to
+perf/results/ as JSON.
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from perf.runs import cpu_seconds, save, stop  # noqa: E402
-from tests.interop.harness import broker_ports, ensure_built, free_port, java_command  # noqa: E402
+from perf.servers import APACHE_BROKER_HEAP  # noqa: E402
+from tests.interop.harness import broker_ports, ensure_built, java_command  # noqa: E402
 
 LOOPBACK = "127.0.0.1"
 TOPIC = "bench_ha"
@@ -45,44 +49,91 @@ SETUPS = {  # name -> (master role, with a slave)
 }
 
 
-def start_daemon(module: str, conf: dict, root: Path, name: str) -> subprocess.Popen:
-    """``python -m <module> -c <name>.conf``; returns once it printed its boot line."""
-    path = root / f"{name}.conf"
-    path.write_text("".join(f"{key}={value}\n" for key, value in conf.items()))
+def start_server(command: list, root: Path, name: str, ready: str) -> subprocess.Popen:
+    """Start ``command``; return once a line of its stdout contains ``ready``."""
     log = root / f"{name}.log"
     proc = subprocess.Popen(
-        [sys.executable, "-m", module, "-c", str(path)],
+        command,
         cwd=ROOT,
+        stdin=subprocess.PIPE,  # the Apache servers stop when it closes
         stdout=subprocess.PIPE,
         stderr=log.open("ab"),
         text=True,
     )
     assert proc.stdout is not None
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            raise RuntimeError(f"{name} exited (rc={proc.wait()}); see {log}")
-        if "boot success" in line:
-            threading.Thread(target=proc.stdout.read, daemon=True).start()
-            return proc
-    stop(proc)
-    raise RuntimeError(f"{name} not ready within {READY_TIMEOUT_S} s; see {log}")
+    # A server that hangs silently is killed at the deadline, which ends the readline.
+    watchdog = threading.Timer(READY_TIMEOUT_S, proc.kill)
+    watchdog.start()
+    try:
+        while True:
+            line = proc.stdout.readline()
+            if not line:
+                raise RuntimeError(f"{name} exited or hung (rc={proc.wait()}); see {log}")
+            if ready in line:
+                break
+    finally:
+        watchdog.cancel()
+    threading.Thread(target=proc.stdout.read, daemon=True).start()
+    return proc
 
 
-def broker_conf(root: Path, name: str, namesrv: str, port: int, broker_id: int, role: str) -> dict:
+def broker_conf(broker_id: int, role: str) -> dict:
+    """The upstream keys both broker kinds get."""
     return {
         "brokerName": "broker-a",
         "brokerId": broker_id,
         "brokerRole": role,
-        "listenPort": port,
         "brokerIP1": LOOPBACK,
-        "namesrvAddr": namesrv,
-        "storePathRootDir": root / name,
         "mappedFileSizeCommitLog": 1024 * 1024 * 1024,
         "flushDiskType": "ASYNC_FLUSH",
         "defaultTopicQueueNums": QUEUES,
     }
+
+
+class OursCluster:
+    """``mqnamesrv`` and one ``mqbroker`` process per broker."""
+
+    def start_namesrv(self, root: Path, port: int) -> subprocess.Popen | None:
+        conf = {"listenPort": port, "kvConfigPath": root / "kv.json"}
+        return self._daemon("rocketmq.namesrv.startup", conf, root, "namesrv")
+
+    def start_broker(self, root: Path, name: str, namesrv: str, port: int, conf: dict):
+        conf = {**conf, "listenPort": port, "namesrvAddr": namesrv, "storePathRootDir": root / name}
+        return self._daemon("rocketmq.broker.startup", conf, root, name)
+
+    @staticmethod
+    def _daemon(module: str, conf: dict, root: Path, name: str) -> subprocess.Popen:
+        path = root / f"{name}.conf"
+        path.write_text("".join(f"{key}={value}\n" for key, value in conf.items()))
+        command = [sys.executable, "-m", module, "-c", str(path)]
+        return start_server(command, root, name, "boot success")
+
+
+class ApacheCluster:
+    """A JVM with the NameServer and the master; a JVM per slave, registering with it."""
+
+    def __init__(self) -> None:
+        self._namesrv_port = 0
+
+    def start_namesrv(self, root: Path, port: int) -> subprocess.Popen | None:
+        self._namesrv_port = port  # the master's JVM serves it
+        return None
+
+    def start_broker(self, root: Path, name: str, namesrv: str, port: int, conf: dict):
+        if conf["brokerId"] == 0:
+            args = ["--namesrv-port", str(self._namesrv_port)]
+        else:
+            args = ["--namesrv", namesrv]
+        args += ["--broker-port", str(port), "--store", str(root / name)]
+        for key, value in conf.items():
+            args += ["--broker-conf", f"{key}={value}"]
+        command = java_command(
+            "apache.ApacheCluster", *args, module="apache", heap=APACHE_BROKER_HEAP
+        )
+        return start_server(command, root, name, "READY ")
+
+
+CLUSTERS = {"ours": OursCluster, "apache": ApacheCluster}
 
 
 async def _queue_offsets(client, addr: str) -> int:
@@ -97,6 +148,33 @@ async def _queue_offsets(client, addr: str) -> int:
         if response.code == ResponseCode.SUCCESS:
             total += int(response.ext_fields["offset"])
     return total
+
+
+def replicating(namesrv: str, master: str, slave: str) -> None:
+    """Return once a probe message sent to the master has reached the slave.
+
+    The measured run must not begin before the slave is connected: an Apache slave
+    retries its HA connection every 5 s, and SYNC_MASTER answers SLAVE_NOT_AVAILABLE
+    until then.
+    """
+    asyncio.run(_replicating(namesrv, master, slave))
+
+
+async def _replicating(namesrv: str, master: str, slave: str) -> None:
+    from rocketmq.client.aio import Message, Producer
+    from rocketmq.remoting import RemotingClient
+
+    async with Producer("bench_ha_probe", namesrv) as producer:
+        await producer.send(Message(TOPIC, b"probe"))
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    async with RemotingClient() as client:
+        while True:
+            sent = await _queue_offsets(client, master)
+            if sent > 0 and await _queue_offsets(client, slave) == sent:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"slave {slave} did not replicate within {READY_TIMEOUT_S} s")
+            await asyncio.sleep(0.2)
 
 
 class LagSampler(threading.Thread):
@@ -175,44 +253,29 @@ def bench(proc: subprocess.Popen, namesrv: str, args: argparse.Namespace, label:
     return summary
 
 
-def run_setup(name: str, args: argparse.Namespace, root: Path) -> dict:
+def run_setup(broker: str, name: str, args: argparse.Namespace, root: Path) -> dict:
     role, with_slave = SETUPS[name]
-    root = root / name
+    root = root / broker / name
     root.mkdir(parents=True)
-    namesrv_port = free_port()
+    cluster = CLUSTERS[broker]()
+    # One pick for the NameServer and the master: broker_ports keeps them apart.
+    namesrv_port, master_port = broker_ports()
     namesrv = f"{LOOPBACK}:{namesrv_port}"
-    procs = [
-        start_daemon(
-            "rocketmq.namesrv.startup",
-            {"listenPort": namesrv_port, "kvConfigPath": root / "kv.json"},
-            root,
-            "namesrv",
-        )
-    ]
+    namesrv_proc = cluster.start_namesrv(root, namesrv_port)
+    procs = [namesrv_proc] if namesrv_proc is not None else []
     try:
-        _, master_port = broker_ports()
-        master = start_daemon(
-            "rocketmq.broker.startup",
-            broker_conf(root, "master", namesrv, master_port, 0, role),
-            root,
-            "master",
-        )
+        master = cluster.start_broker(root, "master", namesrv, master_port, broker_conf(0, role))
         procs.append(master)
         sampler = None
         if with_slave:
             _, slave_port = broker_ports()
-            procs.append(
-                start_daemon(
-                    "rocketmq.broker.startup",
-                    broker_conf(root, "slave", namesrv, slave_port, 1, "SLAVE"),
-                    root,
-                    "slave",
-                )
-            )
-            time.sleep(1.0)  # the slave learns the HA address and connects
+            slave_conf = broker_conf(1, "SLAVE")
+            procs.append(cluster.start_broker(root, "slave", namesrv, slave_port, slave_conf))
+            replicating(namesrv, f"{LOOPBACK}:{master_port}", f"{LOOPBACK}:{slave_port}")
             sampler = LagSampler(f"{LOOPBACK}:{master_port}", f"{LOOPBACK}:{slave_port}")
             sampler.start()
-        result = {"produce": bench(master, namesrv, args, name)}
+        label = f"{broker} {name}"
+        result = {"produce": bench(master, namesrv, args, label)}
         if sampler is not None:
             result["lag_msgs"] = sampler.finish()
         return result
@@ -221,9 +284,10 @@ def run_setup(name: str, args: argparse.Namespace, root: Path) -> dict:
             stop(proc)
 
 
-def print_table(results: dict[str, dict]) -> None:
-    names = list(results)
-    print("\n" + f"{'':26}" + "".join(f"{name:>12}" for name in names))
+def print_table(results: dict[str, dict[str, dict]]) -> None:
+    """One column per (broker, setup); then setup/standalone and ours/Apache ratios."""
+    columns = [(broker, name) for broker, setups in results.items() for name in setups]
+    print("\n" + f"{'':22}" + "".join(f"{broker + ' ' + name:>18}" for broker, name in columns))
     for title, key in (
         ("produce TPS", "tps"),
         ("produce p50 ms", "p50_ms"),
@@ -231,20 +295,29 @@ def print_table(results: dict[str, dict]) -> None:
         ("master CPU us/msg", "master_cpu_us_per_msg"),
         ("failed sends", "failed"),
     ):
-        values = [results[name]["produce"].get(key, 0) for name in names]
-        print(f"{title:26}" + "".join(f"{v:>12}" for v in values))
+        values = [results[broker][name]["produce"].get(key, 0) for broker, name in columns]
+        print(f"{title:22}" + "".join(f"{v:>18}" for v in values))
     for title, key in (("lag mean (msgs)", "mean"), ("lag p99", "p99"), ("lag max", "max")):
-        values = [results[name].get("lag_msgs", {}).get(key, "-") for name in names]
-        print(f"{title:26}" + "".join(f"{v:>12}" for v in values))
-    base = results.get("standalone")
-    if base:
-        for name in names:
-            if name == "standalone":
+        values = [results[b][n].get("lag_msgs", {}).get(key, "-") for b, n in columns]
+        print(f"{title:22}" + "".join(f"{v:>18}" for v in values))
+    print()
+    for broker, setups in results.items():
+        alone = setups.get("standalone")
+        for name, result in setups.items():
+            if alone is None or name == "standalone":
                 continue
-            produce, alone = results[name]["produce"], base["produce"]
-            tps = produce["tps"] / alone["tps"] if alone["tps"] else 0.0
-            p99 = produce["p99_ms"] / alone["p99_ms"] if alone["p99_ms"] else 0.0
-            print(f"{name}/standalone: TPS x{tps:.2f}, p99 x{p99:.2f}")
+            print(f"{broker} {name}/standalone: {ratios(result, alone)}")
+    if "ours" in results and "apache" in results:
+        for name, ours in results["ours"].items():
+            if name in results["apache"]:
+                print(f"{name} ours/apache: {ratios(ours, results['apache'][name])}")
+
+
+def ratios(result: dict, base: dict) -> str:
+    produce, other = result["produce"], base["produce"]
+    tps = produce["tps"] / other["tps"] if other["tps"] else 0.0
+    p99 = produce["p99_ms"] / other["p99_ms"] if other["p99_ms"] else 0.0
+    return f"TPS x{tps:.2f}, p99 x{p99:.2f}"
 
 
 def main() -> int:
@@ -254,15 +327,24 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=64, help="concurrent senders")
     parser.add_argument("--size", type=int, default=1024, help="message body bytes")
     parser.add_argument("--setups", default=",".join(SETUPS), help="standalone, async, sync")
+    parser.add_argument("--brokers", default="ours,apache", help="ours, apache")
     parser.add_argument("--dir", default=None, help="where the stores go (default: a temp dir)")
     args = parser.parse_args()
+    brokers = args.brokers.split(",")
+    for broker in brokers:
+        if broker not in CLUSTERS:
+            parser.error(f"unknown broker {broker!r}; choose from {', '.join(CLUSTERS)}")
+    if "apache" in brokers:
+        ensure_built("apache")
     ensure_built("client4")
     from rocketmq._core import IMPLEMENTATION
 
-    results: dict[str, dict] = {}
+    results: dict[str, dict[str, dict]] = {}
     with tempfile.TemporaryDirectory(prefix="cy-ha-", dir=args.dir) as tmp:
-        for name in args.setups.split(","):
-            results[name] = run_setup(name, args, Path(tmp))
+        for broker in brokers:
+            results[broker] = {}
+            for name in args.setups.split(","):
+                results[broker][name] = run_setup(broker, name, args, Path(tmp))
     print_table(results)
     settings = {k: v for k, v in vars(args).items() if k != "dir"}
     path = save("ha", {"implementation": IMPLEMENTATION, "settings": settings, "results": results})

@@ -27,10 +27,14 @@ import org.apache.rocketmq.store.config.MessageStoreConfig;
  *
  * <pre>
  * ApacheCluster --namesrv-port N --broker-port M --store DIR [--ha-port H] [--broker-conf k=v ...]
+ * ApacheCluster --namesrv HOST:PORT --broker-port M --store DIR [--ha-port H] [--broker-conf k=v ...]
  * </pre>
  *
  * Prints {@code READY namesrv=127.0.0.1:N broker=127.0.0.1:M} on stdout once the
- * NameServer serves a route that names this broker, and exits when stdin reaches
+ * NameServer serves a route that names this broker. With {@code --namesrv} no
+ * NameServer starts here: the broker registers with the given one (a slave, say,
+ * with {@code --broker-conf brokerId=1 --broker-conf brokerRole=SLAVE}) and is
+ * READY once that registration returned. Exits when stdin reaches
  * EOF or on SIGTERM. The broker also listens on M-2 (the 4.x "VIP channel",
  * fastListenPort) and on the HA port (default M+1); the caller must keep those
  * free. Everything else goes to stderr (rmq.logback.xml / logback.xml).
@@ -47,8 +51,21 @@ public final class ApacheCluster {
     private ApacheCluster() {
     }
 
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] args) {
+        try {
+            run(args);
+        } catch (Throwable e) {
+            // The Netty and store threads are not daemons: without this a failed start
+            // (a port taken, say) would leave a JVM that never prints READY nor exits.
+            System.err.println("ApacheCluster: start failed");
+            e.printStackTrace();
+            System.exit(1);
+        }
+    }
+
+    private static void run(String[] args) throws Exception {
         int namesrvPort = -1;
+        String externalNamesrv = null;
         int brokerPort = -1;
         int haPort = -1;
         String store = null;
@@ -61,6 +78,7 @@ public final class ApacheCluster {
             String value = args[++i];
             switch (arg) {
                 case "--namesrv-port": namesrvPort = Integer.parseInt(value); break;
+                case "--namesrv": externalNamesrv = value; break;
                 case "--broker-port": brokerPort = Integer.parseInt(value); break;
                 case "--ha-port": haPort = Integer.parseInt(value); break;
                 case "--store": store = value; break;
@@ -75,8 +93,8 @@ public final class ApacheCluster {
                 default: usage("unknown option " + arg);
             }
         }
-        if (namesrvPort <= 0 || brokerPort <= 2 || store == null) {
-            usage("--namesrv-port, --broker-port and --store are required");
+        if ((namesrvPort <= 0) == (externalNamesrv == null) || brokerPort <= 2 || store == null) {
+            usage("one of --namesrv-port and --namesrv, --broker-port and --store are required");
         }
         if (haPort <= 0) {
             haPort = brokerPort + 1;
@@ -94,18 +112,21 @@ public final class ApacheCluster {
         }
         System.setProperty(MixAll.ROCKETMQ_HOME_PROPERTY, root.getPath());
 
-        NamesrvConfig namesrvConfig = new NamesrvConfig();
-        namesrvConfig.setRocketmqHome(root.getPath());
-        namesrvConfig.setKvConfigPath(new File(root, "namesrv/kvConfig.json").getPath());
-        namesrvConfig.setConfigStorePath(new File(root, "namesrv/namesrv.properties").getPath());
-        NettyServerConfig namesrvNetty = new NettyServerConfig();
-        namesrvNetty.setListenPort(namesrvPort);
-        NamesrvController namesrv = new NamesrvController(namesrvConfig, namesrvNetty);
-        if (!namesrv.initialize()) {
-            throw new IllegalStateException("NamesrvController.initialize() failed");
+        NamesrvController namesrv = null;
+        String namesrvAddr = externalNamesrv;
+        if (externalNamesrv == null) {
+            NamesrvConfig namesrvConfig = new NamesrvConfig();
+            namesrvConfig.setRocketmqHome(root.getPath());
+            namesrvConfig.setKvConfigPath(new File(root, "namesrv/kvConfig.json").getPath());
+            namesrvConfig.setConfigStorePath(new File(root, "namesrv/namesrv.properties").getPath());
+            NettyServerConfig namesrvNetty = new NettyServerConfig();
+            namesrvNetty.setListenPort(namesrvPort);
+            namesrv = new NamesrvController(namesrvConfig, namesrvNetty);
+            if (!namesrv.initialize()) {
+                throw new IllegalStateException("NamesrvController.initialize() failed");
+            }
+            namesrvAddr = "127.0.0.1:" + namesrvPort;
         }
-
-        String namesrvAddr = "127.0.0.1:" + namesrvPort;
         BrokerConfig brokerConfig = new BrokerConfig();
         brokerConfig.setRocketmqHome(root.getPath());
         brokerConfig.setNamesrvAddr(namesrvAddr);
@@ -137,11 +158,14 @@ public final class ApacheCluster {
 
         BrokerController broker = new BrokerController(brokerConfig, brokerNetty, brokerClient, storeConfig);
         if (!broker.initialize()) {
-            namesrv.shutdown();
+            if (namesrv != null) {
+                namesrv.shutdown();
+            }
             throw new IllegalStateException("BrokerController.initialize() failed");
         }
 
         AtomicBoolean stopped = new AtomicBoolean();
+        NamesrvController ownNamesrv = namesrv;
         Runnable stop = () -> {
             if (stopped.compareAndSet(false, true)) {
                 try {
@@ -152,7 +176,9 @@ public final class ApacheCluster {
                     System.err.println("ApacheCluster: broker shutdown failed: " + e);
                 }
                 try {
-                    namesrv.shutdown();
+                    if (ownNamesrv != null) {
+                        ownNamesrv.shutdown();
+                    }
                 } catch (Throwable e) {
                     System.err.println("ApacheCluster: namesrv shutdown failed: " + e);
                 }
@@ -160,10 +186,15 @@ public final class ApacheCluster {
         };
         Runtime.getRuntime().addShutdownHook(new Thread(stop, "ApacheClusterShutdown"));
 
-        namesrv.start();
+        if (namesrv != null) {
+            namesrv.start();
+        }
+        // BrokerController.start() registers with every NameServer before it returns.
         broker.start();
         String brokerAddr = brokerConfig.getBrokerIP1() + ":" + brokerNetty.getListenPort();
-        waitRegistered(namesrv, brokerConfig, brokerAddr);
+        if (namesrv != null) {
+            waitRegistered(namesrv, brokerConfig, brokerAddr);
+        }
         System.out.println("READY namesrv=" + namesrvAddr + " broker=" + brokerAddr);
         System.out.flush();
 
@@ -210,8 +241,8 @@ public final class ApacheCluster {
 
     private static void usage(String why) {
         System.err.println("ApacheCluster: " + why);
-        System.err.println("usage: ApacheCluster --namesrv-port N --broker-port M --store DIR"
-            + " [--ha-port H] [--broker-conf key=value ...]");
+        System.err.println("usage: ApacheCluster (--namesrv-port N | --namesrv HOST:PORT) --broker-port M"
+            + " --store DIR [--ha-port H] [--broker-conf key=value ...]");
         System.exit(2);
     }
 }
