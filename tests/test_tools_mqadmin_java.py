@@ -6,6 +6,7 @@ ConsumerConnection, ProducerConnection, broker properties) and prints them.
 
 from __future__ import annotations
 
+import datetime
 import os
 import shutil
 from pathlib import Path
@@ -64,6 +65,7 @@ async def test_java_mqadmin_reads_our_broker(tmp_path: Path) -> None:
         route = await java_mqadmin(namesrv, "topicRoute", "-t", topic)
         assert '"readQueueNums":3' in route.replace(" ", "") and broker in route
 
+        day = datetime.date.today()  # the broker's day counters roll at local midnight
         sent = await produce("client4", namesrv, topic, "--count", "6", "--modes", "sync",
                              "--group", "cy_jadm_p")  # fmt: skip
         status = rows(await java_mqadmin(namesrv, "topicStatus", "-t", topic))
@@ -72,7 +74,8 @@ async def test_java_mqadmin_reads_our_broker(tmp_path: Path) -> None:
 
         brokers = await broker_status(namesrv, broker)
         assert brokers["brokerVersionDesc"] == "V4_9_7" and int(brokers["commitLogMaxOffset"]) > 0
-        assert brokers["msgPutTotalTodayNow"] == "6"
+        if datetime.date.today() == day:
+            assert brokers["msgPutTotalTodayNow"] == "6"
         assert int(brokers["putMessageTimesTotal"]) >= 6
         # Three rates (10 s, 60 s, 600 s); the widest holds the sends however slow the run.
         assert float(brokers["putTps"].split()[2]) > 0, brokers["putTps"]
