@@ -415,6 +415,7 @@ async def start_driver(
 
 
 APACHE_HEAP = "-Xmx512m"
+APACHE_START_ATTEMPTS = 3
 
 
 async def start_apache_cluster(
@@ -426,26 +427,40 @@ async def start_apache_cluster(
     Returns the running process (``stop()`` shuts it down) and the NameServer
     address, once the broker's TBW102 route is served.
     """
-    namesrv_port, broker_port = broker_ports()
     extra = []
     for key, value in (broker_conf or {}).items():
         extra += ["--broker-conf", f"{key}={value}"]
-    cluster = await start_driver(
-        "apache.ApacheCluster",
-        "--namesrv-port", str(namesrv_port),
-        "--broker-port", str(broker_port),
-        "--store", str(store),
-        *extra,
-        module="apache",
-        heap=APACHE_HEAP,
-    )  # fmt: skip
-    try:
-        await cluster.wait_until(
-            lambda: any(line.startswith("READY ") for line in cluster.lines),
-            READY_TIMEOUT,
-            "READY",
-        )
-    except BaseException:
+    for attempt in range(1, APACHE_START_ATTEMPTS + 1):
+        namesrv_port, broker_port = broker_ports()
+        cluster = await start_driver(
+            "apache.ApacheCluster",
+            "--namesrv-port", str(namesrv_port),
+            "--broker-port", str(broker_port),
+            "--store", str(store),
+            *extra,
+            module="apache",
+            heap=APACHE_HEAP,
+        )  # fmt: skip
+        try:
+            await cluster.wait_until(
+                lambda c=cluster: any(
+                    line.startswith(("READY ", "FAIL start:")) for line in c.lines
+                ),
+                READY_TIMEOUT,
+                "READY",
+            )
+        except BaseException:
+            await cluster.stop()
+            raise
+        if any(line.startswith("READY ") for line in cluster.lines):
+            return cluster, f"127.0.0.1:{namesrv_port}"
         await cluster.stop()
-        raise
-    return cluster, f"127.0.0.1:{namesrv_port}"
+        if not apache_port_taken(cluster.lines) or attempt == APACHE_START_ATTEMPTS:
+            raise RuntimeError(f"interop: Apache RocketMQ did not start:\n{_tail(cluster.output)}")
+    raise AssertionError("unreachable")
+
+
+def apache_port_taken(lines: list[str]) -> bool:
+    """ApacheCluster failed to start because a port it was given was taken meanwhile
+    (ports are picked free, then bound by another process: another may get there first)."""
+    return any(line.startswith("FAIL start:") and "BindException" in line for line in lines)

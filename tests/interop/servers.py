@@ -20,7 +20,6 @@ import shutil
 import subprocess
 import tempfile
 import threading
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -46,30 +45,39 @@ _SHARED_APACHE: dict[tuple[tuple[str, str], ...], tuple[subprocess.Popen, str, P
 def _start_apache(conf: dict[str, str]) -> tuple[subprocess.Popen, str, Path]:
     """Boot an Apache NameServer + broker (blocking); its stderr goes to a log in its root."""
     root = Path(tempfile.mkdtemp(prefix="cy-apache-"))
-    namesrv_port, broker_port = harness.broker_ports()
-    args = ["--namesrv-port", str(namesrv_port), "--broker-port", str(broker_port),
-            "--store", str(root / "store")]  # fmt: skip
-    for key, value in conf.items():
-        args += ["--broker-conf", f"{key}={value}"]
-    command = harness.java_command(
-        "apache.ApacheCluster", *args, module="apache", heap=harness.APACHE_HEAP
-    )
     log = root / "server.log"
-    proc = subprocess.Popen(
-        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log.open("ab"), text=True
-    )
-    assert proc.stdout is not None
-    deadline = time.monotonic() + harness.READY_TIMEOUT
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
+    for attempt in range(1, harness.APACHE_START_ATTEMPTS + 1):
+        namesrv_port, broker_port = harness.broker_ports()
+        args = ["--namesrv-port", str(namesrv_port), "--broker-port", str(broker_port),
+                "--store", str(root / f"store-{attempt}")]  # fmt: skip
+        for key, value in conf.items():
+            args += ["--broker-conf", f"{key}={value}"]
+        command = harness.java_command(
+            "apache.ApacheCluster", *args, module="apache", heap=harness.APACHE_HEAP
+        )
+        proc = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log.open("ab"), text=True
+        )
+        assert proc.stdout is not None
+        # A JVM that hangs without a line is killed at the deadline, ending the readline.
+        watchdog = threading.Timer(harness.READY_TIMEOUT, proc.kill)
+        watchdog.start()
+        lines = []
+        try:
+            for line in proc.stdout:
+                lines.append(line)
+                if line.startswith("READY "):
+                    # Keep draining stdout so the JVM never blocks on a full pipe.
+                    threading.Thread(target=proc.stdout.read, daemon=True).start()
+                    return proc, f"127.0.0.1:{namesrv_port}", root
+                if line.startswith("FAIL start:"):
+                    break
+        finally:
+            watchdog.cancel()
+        proc.kill()
+        proc.wait()
+        if not harness.apache_port_taken(lines) or attempt == harness.APACHE_START_ATTEMPTS:
             break
-        if line.startswith("READY "):
-            # Keep draining stdout so the JVM never blocks on a full pipe.
-            threading.Thread(target=proc.stdout.read, daemon=True).start()
-            return proc, f"127.0.0.1:{namesrv_port}", root
-    proc.kill()
-    proc.wait()
     raise RuntimeError(f"Apache RocketMQ not READY (exit {proc.poll()}); see {log}")
 
 

@@ -31,7 +31,8 @@ import org.apache.rocketmq.store.config.MessageStoreConfig;
  * </pre>
  *
  * Prints {@code READY namesrv=127.0.0.1:N broker=127.0.0.1:M} on stdout once the
- * NameServer serves a route that names this broker. With {@code --namesrv} no
+ * NameServer serves a route that names this broker, or {@code FAIL start: <exception>}
+ * and exit code 1 when it cannot start (a port taken, say). With {@code --namesrv} no
  * NameServer starts here: the broker registers with the given one (a slave, say,
  * with {@code --broker-conf brokerId=1 --broker-conf brokerRole=SLAVE}) and is
  * READY once that registration returned. Exits when stdin reaches
@@ -57,7 +58,9 @@ public final class ApacheCluster {
         } catch (Throwable e) {
             // The Netty and store threads are not daemons: without this a failed start
             // (a port taken, say) would leave a JVM that never prints READY nor exits.
-            System.err.println("ApacheCluster: start failed");
+            // On stdout too, so callers can tell a taken port (and retry) from other failures.
+            System.out.println("FAIL start: " + e);
+            System.out.flush();
             e.printStackTrace();
             System.exit(1);
         }
