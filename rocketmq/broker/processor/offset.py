@@ -68,20 +68,26 @@ class OffsetProcessor:
         if offset >= 0:
             return _offset_response(offset)
         # No committed offset: a young queue whose first message is still hot
-        # is read from 0, so a new group on a new topic misses nothing.
+        # is read from 0, so a new group on a new topic misses nothing; so is a
+        # queue never written to (4.9.7: its offset 0 is not "in disk"), where 0
+        # is also what every consume-from-where rule would pick.
         store = self.broker.store
         if optional_bool(ext, "setZeroIfNotFound") is not False:
-            if store.get_min_offset_in_queue(topic, queue_id) <= 0 and self._hot(topic, queue_id):
+            if store.get_min_offset_in_queue(topic, queue_id) <= 0 and self._starts_young(
+                topic, queue_id
+            ):
                 return _offset_response(0)
-        raise BrokerError(ResponseCode.QUERY_NOT_FOUND, "Not found, V3_0_6_SNAPSHOT maybe")
-
-    def _hot(self, topic: str, queue_id: int) -> bool:
-        store = self.broker.store
-        queue = (
-            store.find_consume_queue(topic, queue_id)
-            if store.get_max_offset_in_queue(topic, queue_id) > 0
-            else None
+        raise BrokerError(
+            ResponseCode.QUERY_NOT_FOUND,
+            "Not found, V3_0_6_SNAPSHOT maybe this group consumer boot first",
         )
+
+    def _starts_young(self, topic: str, queue_id: int) -> bool:
+        """The queue's first message is hot, or the queue has none at all."""
+        store = self.broker.store
+        if store.get_max_offset_in_queue(topic, queue_id) <= 0:
+            return True
+        queue = store.find_consume_queue(topic, queue_id)
         unit = queue.unit(0) if queue is not None else None
         if unit is None:
             return False
