@@ -23,8 +23,9 @@ from rocketmq.common import json_body
 from rocketmq.common.codes import RequestCode, ResponseCode
 from rocketmq.remoting import RemotingClient
 from rocketmq.store.commit_log import CommitLog
-from rocketmq.store.config import SYNC_MASTER
+from rocketmq.store.config import SLAVE, SYNC_MASTER, MessageStoreConfig
 from rocketmq.store.ha import codec
+from rocketmq.store.message_store import MessageStore
 from tests.test_broker_base import (
     FLAG_COMMIT_OFFSET,
     FLAG_SUBSCRIPTION,
@@ -436,3 +437,66 @@ def test_slave_read_keys_from_broker_conf() -> None:
     default = broker_config_from_properties({})
     assert not default.slave_read_enable and not default.offset_check_in_slave
     assert default.access_message_in_memory_max_ratio == 40
+
+
+class ScriptedMaster:
+    """A master that only speaks the HA frames a test tells it to (a real socket)."""
+
+    def __init__(self) -> None:
+        self.writers: list[asyncio.StreamWriter] = []
+        self.server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> ScriptedMaster:
+        self.server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        assert self.server is not None
+        self.server.close()
+        for writer in self.writers:
+            writer.close()
+        await self.server.wait_closed()
+
+    @property
+    def address(self) -> str:
+        assert self.server is not None
+        return f"127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
+
+    def _accept(self, _reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.writers.append(writer)
+
+    async def heartbeat(self) -> None:
+        self.writers[-1].write(codec.pack_header(0, 0))
+        await self.writers[-1].drain()
+
+
+@pytest.mark.parametrize("master_beats", [True, False])
+async def test_slave_housekeeping(tmp_path: Path, master_beats: bool) -> None:
+    """A stall of the slave's own process does not drop a link whose heartbeat waits in
+    the socket; a master that really says nothing is dropped after housekeeping."""
+    config = MessageStoreConfig(
+        store_path_root_dir=tmp_path,
+        commit_log_file_size=SEGMENT_SIZE,
+        ha_send_heartbeat_interval_ms=200,
+        ha_housekeeping_interval_ms=1000,
+        ha_connect_retry_interval_ms=60_000,  # one session: a reconnect would hide a drop
+    )
+    store = MessageStore(config, (bytes([127, 0, 0, 1]), 10911), broker_role=SLAVE)
+    await store.start()
+    try:
+        async with ScriptedMaster() as master:
+            client = store.ha_client
+            assert client is not None
+            client.update_master_address(master.address)
+            await _until(lambda: client.connected and master.writers)
+            await asyncio.sleep(0.5)  # the client waits in its read
+            if master_beats:
+                await master.heartbeat()
+                time.sleep(1.5)  # the slave's loop stalls past housekeeping; the frame waits
+                await asyncio.sleep(0.3)
+                assert client.connected
+            else:
+                await asyncio.sleep(2.0)  # past housekeeping and one more heartbeat interval
+                assert not client.connected
+    finally:
+        await store.shutdown()
