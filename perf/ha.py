@@ -52,14 +52,15 @@ SETUPS = {  # name -> (master role, with a slave)
 def start_server(command: list, root: Path, name: str, ready: str) -> subprocess.Popen:
     """Start ``command``; return once a line of its stdout contains ``ready``."""
     log = root / f"{name}.log"
-    proc = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        stdin=subprocess.PIPE,  # the Apache servers stop when it closes
-        stdout=subprocess.PIPE,
-        stderr=log.open("ab"),
-        text=True,
-    )
+    with log.open("ab") as err:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            stdin=subprocess.PIPE,  # the Apache servers stop when it closes
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+        )
     assert proc.stdout is not None
     # A server that hangs silently is killed at the deadline, which ends the readline.
     watchdog = threading.Timer(READY_TIMEOUT_S, proc.kill)

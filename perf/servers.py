@@ -57,14 +57,15 @@ class Target:
         store.mkdir(parents=True, exist_ok=True)
         log = store / f"{self.name}-server.log"
         settings = {**BASE_CONF, **(conf or {})}
-        proc = subprocess.Popen(
-            self.command(store, namesrv_port, broker_port, settings),
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=log.open("ab"),
-            text=True,
-        )
+        with log.open("ab") as err:  # the child keeps its own copy of the descriptor
+            proc = subprocess.Popen(
+                self.command(store, namesrv_port, broker_port, settings),
+                cwd=ROOT,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                text=True,
+            )
         deadline = time.monotonic() + READY_TIMEOUT_S
         assert proc.stdout is not None
         while time.monotonic() < deadline:

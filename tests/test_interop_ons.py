@@ -24,7 +24,9 @@ QUEUES = 4
 
 @pytest.fixture(scope="module")
 def ons_installed() -> None:
+    """ali-ons installed and the Java client built, before any cluster's loop runs."""
     node_harness.ensure_installed()
+    harness.ensure_built("client4")
 
 
 async def create_topic(namesrv: str, topic: str) -> None:
@@ -81,7 +83,6 @@ async def test_ali_ons_produces_and_consumes_with_a_retry(
         assert again[1]["props"]["RETRY_TOPIC"] == topic
         assert all(len(by_body[line["body"]]) == 1 for line in sent[1:])
 
-        harness.ensure_built("client4")
         java = await consume_push("client4", namesrv, topic, 10, "--group", unique("cy_ons_j"))
         assert sorted(bytes.fromhex(got["body"]).decode() for got in java) == sorted(
             line["body"] for line in sent
@@ -95,7 +96,6 @@ async def test_java_producer_then_ali_ons_consumer(ons_installed: None, tmp_path
     async with LocalCluster(tmp_path) as cluster:
         namesrv, topic = cluster.namesrv_addr, unique("cy_ons_j")
         await create_topic(namesrv, topic)
-        harness.ensure_built("client4")
         sent = await produce("client4", namesrv, topic, "--count", "8", "--modes", "sync,oneway")
         lines = await node_harness.run_ons(
             "consume", "--namesrv", namesrv, "--topic", topic, "--group", unique("cy_ons_g"),

@@ -103,7 +103,8 @@ async def test_java_mqadmin_reads_our_broker(tmp_path: Path) -> None:
             progress = await java_mqadmin(namesrv, "consumerProgress", "-g", group)
             assert "Diff Total: 0" in progress
             pulled = await broker_status(namesrv, broker)
-            assert int(pulled["msgGetTotalTodayNow"]) >= 6, pulled
+            if datetime.date.today() == day:
+                assert int(pulled["msgGetTotalTodayNow"]) >= 6, pulled
             assert float(pulled["getTransferedTps"].split()[2]) > 0, pulled
             mine = [r for r in rows(progress) if r and r[0] == topic]
             assert sum(int(r[3]) for r in mine) == 6 and sum(int(r[4]) for r in mine) == 6

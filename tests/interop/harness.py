@@ -436,7 +436,7 @@ async def start_apache_cluster(
             "apache.ApacheCluster",
             "--namesrv-port", str(namesrv_port),
             "--broker-port", str(broker_port),
-            "--store", str(store),
+            "--store", str(store / f"attempt-{attempt}"),
             *extra,
             module="apache",
             heap=APACHE_HEAP,

@@ -55,9 +55,10 @@ def _start_apache(conf: dict[str, str]) -> tuple[subprocess.Popen, str, Path]:
         command = harness.java_command(
             "apache.ApacheCluster", *args, module="apache", heap=harness.APACHE_HEAP
         )
-        proc = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log.open("ab"), text=True
-        )
+        with log.open("ab") as err:  # the child keeps its own copy of the descriptor
+            proc = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True
+            )
         assert proc.stdout is not None
         # A JVM that hangs without a line is killed at the deadline, ending the readline.
         watchdog = threading.Timer(harness.READY_TIMEOUT, proc.kill)

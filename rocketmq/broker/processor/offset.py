@@ -72,11 +72,15 @@ class OffsetProcessor:
         # queue never written to (4.9.7: its offset 0 is not "in disk"), where 0
         # is also what every consume-from-where rule would pick.
         store = self.broker.store
-        if optional_bool(ext, "setZeroIfNotFound") is not False:
-            if store.get_min_offset_in_queue(topic, queue_id) <= 0 and self._starts_young(
-                topic, queue_id
-            ):
-                return _offset_response(0)
+        if optional_bool(ext, "setZeroIfNotFound") is False:
+            raise BrokerError(
+                ResponseCode.QUERY_NOT_FOUND,
+                "Not found, do not set to zero, maybe this group boot first",
+            )
+        if store.get_min_offset_in_queue(topic, queue_id) <= 0 and self._starts_young(
+            topic, queue_id
+        ):
+            return _offset_response(0)
         raise BrokerError(
             ResponseCode.QUERY_NOT_FOUND,
             "Not found, V3_0_6_SNAPSHOT maybe this group consumer boot first",

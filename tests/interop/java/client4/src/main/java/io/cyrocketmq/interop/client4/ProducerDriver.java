@@ -196,7 +196,8 @@ public final class ProducerDriver {
     /**
      * A 5.x timer message (Message#setDeliverTimeMs exists in 5.x only), due
      * --deliver-after-ms from now: stamped just before its send, not when built,
-     * so a slow first send (route lookup, connect) does not eat into the delay.
+     * so slow earlier sends do not eat into a later message's delay (a first
+     * send's own route lookup and connect still do).
      */
     private static void stampDeliverTime(Message msg) {
         if (deliverAfterMillis > 0) {
