@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from perf.runs import cpu_seconds, save, stop  # noqa: E402
-from perf.servers import APACHE_BROKER_HEAP  # noqa: E402
+from perf.servers import APACHE_BROKER_HEAP, start_until_ready  # noqa: E402
 from tests.interop.harness import broker_ports, ensure_built, java_command  # noqa: E402
 
 LOOPBACK = "127.0.0.1"
@@ -47,35 +47,6 @@ SETUPS = {  # name -> (master role, with a slave)
     "async": ("ASYNC_MASTER", True),
     "sync": ("SYNC_MASTER", True),
 }
-
-
-def start_server(command: list, root: Path, name: str, ready: str) -> subprocess.Popen:
-    """Start ``command``; return once a line of its stdout contains ``ready``."""
-    log = root / f"{name}.log"
-    with log.open("ab") as err:  # the child keeps its own copy of the descriptor
-        proc = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            stdin=subprocess.PIPE,  # the Apache servers stop when it closes
-            stdout=subprocess.PIPE,
-            stderr=err,
-            text=True,
-        )
-    assert proc.stdout is not None
-    # A server that hangs silently is killed at the deadline, which ends the readline.
-    watchdog = threading.Timer(READY_TIMEOUT_S, proc.kill)
-    watchdog.start()
-    try:
-        while True:
-            line = proc.stdout.readline()
-            if not line:
-                raise RuntimeError(f"{name} exited or hung (rc={proc.wait()}); see {log}")
-            if ready in line:
-                break
-    finally:
-        watchdog.cancel()
-    threading.Thread(target=proc.stdout.read, daemon=True).start()
-    return proc
 
 
 def broker_conf(broker_id: int, role: str) -> dict:
@@ -107,7 +78,9 @@ class OursCluster:
         path = root / f"{name}.conf"
         path.write_text("".join(f"{key}={value}\n" for key, value in conf.items()))
         command = [sys.executable, "-m", module, "-c", str(path)]
-        return start_server(command, root, name, "boot success")
+        return start_until_ready(
+            command, root / f"{name}.log", lambda line: "boot success" in line, READY_TIMEOUT_S
+        )
 
 
 class ApacheCluster:
@@ -131,7 +104,9 @@ class ApacheCluster:
         command = java_command(
             "apache.ApacheCluster", *args, module="apache", heap=APACHE_BROKER_HEAP
         )
-        return start_server(command, root, name, "READY ")
+        return start_until_ready(
+            command, root / f"{name}.log", lambda line: line.startswith("READY "), READY_TIMEOUT_S
+        )
 
 
 CLUSTERS = {"ours": OursCluster, "apache": ApacheCluster}

@@ -10,11 +10,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from perf.runs import ROOT, rss_mib, stop
+from perf.runs import ROOT, rss_mib
 from tests.interop.harness import broker_ports, java_command
 
 LOOPBACK = "127.0.0.1"
@@ -27,6 +27,40 @@ BASE_CONF = {
     "mappedFileSizeConsumeQueue": str(300_000 * 20),
     "flushDiskType": "ASYNC_FLUSH",
 }
+
+
+def start_until_ready(
+    command: list, log: Path, ready: Callable[[str], bool], timeout_s: float = READY_TIMEOUT_S
+) -> subprocess.Popen:
+    """Start ``command`` (stderr to ``log``); return once a line of its stdout is ``ready``.
+
+    Raises RuntimeError when it exits first, or hangs past ``timeout_s`` (then it is killed).
+    """
+    with log.open("ab") as err:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            stdin=subprocess.PIPE,  # the Apache servers stop when it closes
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+        )
+    assert proc.stdout is not None
+    # A server that hangs silently is killed at the deadline, which ends the readline.
+    watchdog = threading.Timer(timeout_s, proc.kill)
+    watchdog.start()
+    try:
+        while True:
+            line = proc.stdout.readline()
+            if not line:
+                raise RuntimeError(f"server exited or hung (rc={proc.wait()}); see {log}")
+            if ready(line):
+                break
+    finally:
+        watchdog.cancel()
+    # Keep draining stdout so the server never blocks on a full pipe.
+    threading.Thread(target=proc.stdout.read, daemon=True).start()
+    return proc
 
 
 @dataclass
@@ -57,27 +91,9 @@ class Target:
         store.mkdir(parents=True, exist_ok=True)
         log = store / f"{self.name}-server.log"
         settings = {**BASE_CONF, **(conf or {})}
-        with log.open("ab") as err:  # the child keeps its own copy of the descriptor
-            proc = subprocess.Popen(
-                self.command(store, namesrv_port, broker_port, settings),
-                cwd=ROOT,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=err,
-                text=True,
-            )
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        assert proc.stdout is not None
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                raise RuntimeError(f"{self.name} server exited (rc={proc.wait()}); see {log}")
-            if self.ready(line):
-                # Keep draining stdout so the server never blocks on a full pipe.
-                threading.Thread(target=proc.stdout.read, daemon=True).start()
-                return Server(proc, f"{LOOPBACK}:{namesrv_port}", log)
-        stop(proc)
-        raise RuntimeError(f"{self.name} server not ready within {READY_TIMEOUT_S} s; see {log}")
+        command = self.command(store, namesrv_port, broker_port, settings)
+        proc = start_until_ready(command, log, self.ready)
+        return Server(proc, f"{LOOPBACK}:{namesrv_port}", log)
 
 
 class Ours(Target):

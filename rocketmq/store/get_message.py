@@ -58,13 +58,17 @@ class GetMessageResult:
         self.segments = []
 
 
+# maxTransferBytesOnMessageInMemory: a pull answers at most this many bytes.
+MAX_TRANSFER_BYTES = 256 * 1024
+
+
 def select_messages(
     queue: ConsumeQueue | None,
     commit_log: CommitLog,
     offset: int,
     max_msg_nums: int,
     code_set: set[int] | None = None,
-    max_bytes: int = 256 * 1024,
+    max_bytes: int = MAX_TRANSFER_BYTES,
     message_filter: MessageFilter | None = None,
 ) -> GetMessageResult:
     """Select up to ``max_msg_nums`` records of ``queue`` from logical ``offset`` on.

@@ -28,6 +28,7 @@ from rocketmq.store.consume_queue import ConsumeQueue
 from rocketmq.store.dispatch import ReputService
 from rocketmq.store.flush import FlushService
 from rocketmq.store.get_message import (
+    MAX_TRANSFER_BYTES,
     GetMessageResult,
     MessageFilter,
     record_properties,
@@ -319,7 +320,7 @@ class MessageStore:
         offset: int,
         max_msg_nums: int,
         code_set: set[int] | None = None,
-        max_bytes: int = 256 * 1024,
+        max_bytes: int = MAX_TRANSFER_BYTES,
         message_filter: MessageFilter | None = None,
     ) -> GetMessageResult:
         """``select_messages`` on the topic's queue, counted in the store's stats."""

@@ -42,13 +42,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tests.interop.harness import DriverProcess, run_command
+from tests.interop.harness import DriverProcess, run_command, tail
 
 GO_DIR = Path(__file__).parent / "go"
 BIN_DIR = GO_DIR / "bin"
 PROGRAMS = ("producer", "pushconsumer")
 BUILD_TIMEOUT = 900.0
-_OUTPUT_TAIL = 6000
 
 # Where Go's official tarball installs; a non-login shell often lacks it on PATH.
 GO_FALLBACK = Path("/usr/local/go/bin/go")
@@ -62,10 +61,6 @@ def find_go() -> str | None:
     if found is None and GO_FALLBACK.is_file() and os.access(GO_FALLBACK, os.X_OK):
         found = str(GO_FALLBACK)
     return found
-
-
-def _tail(text: str, limit: int = _OUTPUT_TAIL) -> str:
-    return text if len(text) <= limit else "...\n" + text[-limit:]
 
 
 def _newest_input_mtime() -> float:
@@ -108,11 +103,11 @@ def _build(go: str) -> None:
         )
     except subprocess.TimeoutExpired as exc:
         out = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else ""
-        raise RuntimeError(f"interop: Go build timed out: {' '.join(cmd)}\n{_tail(out)}") from exc
+        raise RuntimeError(f"interop: Go build timed out: {' '.join(cmd)}\n{tail(out)}") from exc
     if proc.returncode != 0:
         raise RuntimeError(
             f"interop: Go build failed (exit {proc.returncode}): {' '.join(cmd)} in {GO_DIR}\n"
-            f"{_tail(proc.stdout + proc.stderr)}"
+            f"{tail(proc.stdout + proc.stderr)}"
         )
     missing = [name for name in PROGRAMS if not (BIN_DIR / name).is_file()]
     if missing:

@@ -50,7 +50,8 @@ _OUTPUT_TAIL = 6000
 _classpaths: dict[str, str] = {}
 
 
-def _tail(text: str, limit: int = _OUTPUT_TAIL) -> str:
+def tail(text: str, limit: int = _OUTPUT_TAIL) -> str:
+    """The end of a process's output, for an error message."""
     return text if len(text) <= limit else "...\n" + text[-limit:]
 
 
@@ -113,13 +114,11 @@ def _build(module_dir: Path) -> None:
         )
     except subprocess.TimeoutExpired as exc:
         out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else ""
-        raise RuntimeError(
-            f"interop: Maven build timed out: {' '.join(cmd)}\n{_tail(out)}"
-        ) from exc
+        raise RuntimeError(f"interop: Maven build timed out: {' '.join(cmd)}\n{tail(out)}") from exc
     if proc.returncode != 0:
         raise RuntimeError(
             f"interop: Maven build failed (exit {proc.returncode}): {' '.join(cmd)}\n"
-            f"{_tail(proc.stdout + proc.stderr)}"
+            f"{tail(proc.stdout + proc.stderr)}"
         )
     classes = target / "classes"
     lib = target / "lib"
@@ -285,8 +284,8 @@ async def run_command(cmd: list[str], name: str, timeout: float) -> tuple[int, s
         out, err = await proc.communicate()
         raise RuntimeError(
             f"interop: {name} timed out after {timeout} s\n"
-            f"stdout:\n{_tail(out.decode(errors='replace'))}\n"
-            f"stderr:\n{_tail(err.decode(errors='replace'))}"
+            f"stdout:\n{tail(out.decode(errors='replace'))}\n"
+            f"stderr:\n{tail(err.decode(errors='replace'))}"
         ) from exc
     except BaseException:
         with contextlib.suppress(ProcessLookupError):
@@ -363,12 +362,12 @@ class DriverProcess:
         while not predicate():
             if self._reader.done():
                 raise RuntimeError(
-                    f"interop: {self.name} exited before {what}:\n{_tail(self.output)}"
+                    f"interop: {self.name} exited before {what}:\n{tail(self.output)}"
                 )
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise RuntimeError(
-                    f"interop: {self.name}: no {what} within {timeout} s:\n{_tail(self.output)}"
+                    f"interop: {self.name}: no {what} within {timeout} s:\n{tail(self.output)}"
                 )
             self._changed.clear()
             with contextlib.suppress(TimeoutError):
@@ -456,7 +455,7 @@ async def start_apache_cluster(
             return cluster, f"127.0.0.1:{namesrv_port}"
         await cluster.stop()
         if not apache_port_taken(cluster.lines) or attempt == APACHE_START_ATTEMPTS:
-            raise RuntimeError(f"interop: Apache RocketMQ did not start:\n{_tail(cluster.output)}")
+            raise RuntimeError(f"interop: Apache RocketMQ did not start:\n{tail(cluster.output)}")
     raise AssertionError("unreachable")
 
 

@@ -19,18 +19,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tests.interop.harness import run_command
+from tests.interop.harness import run_command, tail
 
 NODE_DIR = Path(__file__).parent / "node"
 DRIVER = NODE_DIR / "ons_driver.js"
 INSTALL_TIMEOUT = 600.0
-_OUTPUT_TAIL = 6000
 
 _installed = False
-
-
-def _tail(text: str, limit: int = _OUTPUT_TAIL) -> str:
-    return text if len(text) <= limit else "...\n" + text[-limit:]
 
 
 def _is_up_to_date() -> bool:
@@ -63,7 +58,7 @@ def ensure_installed() -> None:
                 if proc.returncode != 0:
                     raise RuntimeError(
                         f"interop: {' '.join(cmd)} failed (exit {proc.returncode}) in {NODE_DIR}\n"
-                        f"{_tail(proc.stdout + proc.stderr)}"
+                        f"{tail(proc.stdout + proc.stderr)}"
                     )
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
@@ -80,5 +75,5 @@ async def run_ons(mode: str, *args: str, timeout: float = 120) -> list[dict]:
     assert node is not None
     rc, out, err = await run_command([node, str(DRIVER), mode, *args], f"ali-ons {mode}", timeout)
     lines = out.splitlines()
-    assert rc == 0 and f"OK {mode}" in lines, f"ali-ons {mode} (exit {rc}):\n{_tail(out + err)}"
+    assert rc == 0 and f"OK {mode}" in lines, f"ali-ons {mode} (exit {rc}):\n{tail(out + err)}"
     return [json.loads(line) for line in lines if line.startswith("{")]
